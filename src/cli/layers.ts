@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { layerRecords } from '../analysis/summary.js';
+import type { Image } from '../image/model.js';
+import { scanImageLayers, type LayerScan } from '../layer/scan.js';
+import { renderLayers } from '../report/layers.js';
+import { addImageFlags, addOutputFlags, openOne, renderOptions, warn, type CommonFlags, type Io } from './common.js';
+
+/** Read and verify every layer, reporting what was let through under --no-verify. */
+export async function scanAll(image: Image, verify: boolean, io: Io): Promise<LayerScan[]> {
+  const scans = await scanImageLayers(image.layers, { verify, file: image.file });
+  for (const s of scans) {
+    for (const n of s.notes) warn(io, `note: ${n}`);
+    for (const u of s.unverified) warn(io, `warning: not verified: ${u}`);
+  }
+  return scans;
+}
+
+export function registerLayers(program: Command, io: Io): void {
+  const cmd = program
+    .command('layers')
+    .description('one row per layer: digest, diff_id, compression, stored and uncompressed size, entries (reads and verifies every layer)')
+    .argument('<FILE[:REF]>', 'the image file, optionally with the image to pick');
+  addImageFlags(addOutputFlags(cmd)).action(async (arg: string, flags: CommonFlags) => {
+    const o = renderOptions(flags, io);
+    const { file, image } = await openOne(arg, flags, io);
+    try {
+      const scans = await scanAll(image, flags.verify !== false, io);
+      io.stdout.write(renderLayers(layerRecords(image, scans), o));
+    } finally {
+      await file.close();
+    }
+  });
+}

@@ -1,0 +1,76 @@
+// The layerlens command line: commander parses, the API does the work, a reporter prints.
+// Exit status: 0 ok; 1 differences or failed rules (later commands); 2 bad usage or an image
+// that cannot be read, always with one line on stderr and never a stack trace.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isLayerlensError } from '../image/errors.js';
+import { registerAnalyze } from './analyze.js';
+import type { Io } from './common.js';
+import { registerHistory } from './history.js';
+import { registerImages } from './images.js';
+import { registerInspect } from './inspect.js';
+import { registerLayers } from './layers.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('layerlens')
+    .description('Analyse container images (docker save tarballs, OCI layouts) without a Docker daemon')
+    .version(version())
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`layerlens: ${s.replace(/^error: /, 'error: ')}`),
+    })
+    .exitOverride();
+  registerImages(program, io);
+  registerInspect(program, io);
+  registerHistory(program, io);
+  registerLayers(program, io);
+  registerAnalyze(program, io);
+  for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
+  const full: Io = {
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    stdin: io.stdin ?? process.stdin,
+    now: io.now ?? Date.now,
+  };
+  // A closed pipe (`layerlens ... | head`) is not an error.
+  full.stdout.on?.('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
+  const program = buildProgram(full);
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return 2;
+    }
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (isLayerlensError(e)) {
+      full.stderr.write(`layerlens: error: ${e.oneLine()}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    if (process.env.LAYERLENS_DEBUG) full.stderr.write(`${err.stack}\n`);
+    full.stderr.write(`layerlens: internal error: ${(err?.message ?? String(e)).split('\n')[0]} (set LAYERLENS_DEBUG=1 for details)\n`);
+    return 2;
+  }
+}

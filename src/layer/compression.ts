@@ -1,0 +1,120 @@
+// Decompression chosen by the bytes themselves (magic numbers), not by what a media type or a
+// file name claims: eStargz is gzip, many docker-archives hold gzip layers named `.tar`.
+import zlib from 'node:zlib';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import type { Compression } from '../image/mediatypes.js';
+import { LayerlensError } from '../image/errors.js';
+
+export type { Compression };
+
+/** Enough bytes to tell: gzip needs 2, zstd 4. */
+export const SNIFF_BYTES = 4;
+
+export function sniffCompression(head: Uint8Array): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  // A zstd skippable frame (0x184D2A50..5F, little-endian) may come first.
+  if (head.length >= 4 && (head[0]! & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18) return 'zstd';
+  return 'none';
+}
+
+/** A push decoder: write compressed chunks, get plain chunks through `onData`. */
+export interface Decoder {
+  write(chunk: Buffer): void | Promise<void>;
+  end(): Promise<void>;
+}
+
+export function createDecoder(kind: Compression, onData: (chunk: Buffer) => void, where: { file?: string; member?: string }): Decoder {
+  switch (kind) {
+    case 'none':
+      return { write: (c) => onData(c), end: async () => {} };
+    case 'gzip':
+      return gzipDecoder(onData, where);
+    case 'zstd':
+      return zstdDecoder(onData, where);
+  }
+}
+
+function gzipDecoder(onData: (chunk: Buffer) => void, where: { file?: string; member?: string }): Decoder {
+  const gz = zlib.createGunzip({ chunkSize: 256 * 1024 });
+  let failure: LayerlensError | undefined;
+  let consumerError: unknown;
+  gz.on('data', (c: Buffer) => {
+    if (consumerError !== undefined) return;
+    try {
+      onData(c);
+    } catch (e) {
+      // The consumer (tar reader, a limit) failed: stop feeding it and report that error.
+      consumerError = e;
+      gz.destroy();
+    }
+  });
+  const done = new Promise<void>((resolve) => {
+    gz.on('end', resolve);
+    gz.on('close', resolve);
+    gz.on('error', (e: NodeJS.ErrnoException) => {
+      if (consumerError === undefined) failure = gzipError(e, where);
+      resolve();
+    });
+  });
+  const check = () => {
+    if (consumerError !== undefined) throw consumerError;
+    if (failure) throw failure;
+  };
+  return {
+    async write(chunk) {
+      check();
+      if (!gz.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            gz.off('drain', go);
+            gz.off('close', go);
+            resolve();
+          };
+          gz.on('drain', go);
+          gz.on('close', go);
+        });
+      }
+      check();
+    },
+    async end() {
+      check();
+      gz.end();
+      await done;
+      check();
+    },
+  };
+}
+
+function gzipError(e: NodeJS.ErrnoException, where: { file?: string; member?: string }): LayerlensError {
+  if (e.code === 'Z_BUF_ERROR' || /unexpected end/i.test(e.message)) {
+    return new LayerlensError('truncated', 'gzip stream ends early', where);
+  }
+  return new LayerlensError('format', `gzip stream is corrupt (${e.message})`, where);
+}
+
+function zstdDecoder(onData: (chunk: Buffer) => void, where: { file?: string; member?: string }): Decoder {
+  let sawFinal = false;
+  const d = new ZstdDecompress((chunk: Uint8Array, final?: boolean) => {
+    if (final) sawFinal = true;
+    if (chunk.length > 0) onData(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  });
+  const wrap = (fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof LayerlensError) throw e;
+      const message = (e as Error).message || String(e);
+      throw new LayerlensError('format', `zstd stream is corrupt (${message})`, where);
+    }
+  };
+  return {
+    write(chunk) {
+      wrap(() => d.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    },
+    async end() {
+      wrap(() => d.push(new Uint8Array(0), true));
+      void sawFinal;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// Reading one layer end to end in a single pass: the stored blob is hashed (its digest), sniffed
+// and decompressed, the plain tar hashed (its diff_id) and parsed into entries. Nothing is kept
+// but what the caller's entry handler keeps.
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { LayerlensError } from '../image/errors.js';
+import { sha256Digest, type Digest } from '../image/digest.js';
+import type { Layer } from '../image/model.js';
+import { layerCompressionFromMediaType, isEncryptedLayerMediaType } from '../image/mediatypes.js';
+import { createDecoder, sniffCompression, SNIFF_BYTES, type Compression, type Decoder } from './compression.js';
+import { TarReader, type EntrySink, type TarEntry } from './tar-reader.js';
+
+export interface ScanOptions {
+  /** Check the blob digest and the diff_id; a mismatch throws. Otherwise mismatches are listed. */
+  verify: boolean;
+  /** Called for each entry; return a sink to receive its content. */
+  onEntry?: (entry: TarEntry) => EntrySink | void;
+  /** File name for messages. */
+  file?: string;
+}
+
+export interface LayerScan {
+  index: number;
+  /** sha256 of the blob as stored. */
+  digest: Digest;
+  /** sha256 of the uncompressed tar. */
+  diffId: Digest;
+  compression: Compression;
+  /** Bytes as stored. */
+  compressedSize: number;
+  /** Bytes of the uncompressed tar. */
+  size: number;
+  entries: number;
+  /** Checks that failed but were let through because verification was off. */
+  unverified: string[];
+  /** Notes that are not failures (compression that contradicts the media type, ...). */
+  notes: string[];
+}
+
+export async function scanLayer(layer: Layer, options: ScanOptions): Promise<LayerScan> {
+  const where = { file: options.file, member: layer.member };
+  if (isEncryptedLayerMediaType(layer.mediaType)) {
+    throw new LayerlensError('unsupported', `layer ${layer.index} is encrypted (${layer.mediaType}); layerlens cannot read it`, where);
+  }
+  const blobHash = createHash('sha256');
+  const diffHash = createHash('sha256');
+  let compressedSize = 0;
+  let size = 0;
+  const tar = new TarReader({ where, onEntry: options.onEntry ?? (() => undefined) });
+  const onPlain = (chunk: Buffer) => {
+    diffHash.update(chunk);
+    size += chunk.length;
+    tar.push(chunk);
+  };
+
+  let decoder: Decoder | undefined;
+  let compression: Compression = 'none';
+  let head: Buffer | undefined;
+  const notes: string[] = [];
+  const start = async (first: Buffer) => {
+    compression = sniffCompression(first);
+    const declared = layerCompressionFromMediaType(layer.mediaType);
+    if (declared && declared !== compression) {
+      notes.push(`layer ${layer.index}: media type ${layer.mediaType} says ${declared} but the bytes are ${compression === 'none' ? 'not compressed' : compression}`);
+    }
+    decoder = createDecoder(compression, onPlain, where);
+    await decoder.write(first);
+  };
+
+  let stream: Readable;
+  try {
+    stream = layer.open();
+  } catch (e) {
+    throw asLayerError(e, where);
+  }
+  try {
+    for await (const c of stream) {
+      const chunk = c as Buffer;
+      blobHash.update(chunk);
+      compressedSize += chunk.length;
+      if (decoder) {
+        await decoder.write(chunk);
+      } else {
+        head = head ? Buffer.concat([head, chunk]) : chunk;
+        if (head.length >= SNIFF_BYTES) {
+          const first = head;
+          head = undefined;
+          await start(first);
+        }
+      }
+    }
+    if (!decoder) await start(head ?? Buffer.alloc(0));
+    await decoder!.end();
+    tar.finish();
+  } catch (e) {
+    stream.destroy();
+    throw asLayerError(e, where);
+  }
+
+  const digest = sha256Digest(blobHash.digest('hex'));
+  const diffId = sha256Digest(diffHash.digest('hex'));
+  const unverified: string[] = [];
+  const fail = (message: string) => {
+    if (options.verify) throw new LayerlensError('digest', message, where);
+    unverified.push(message);
+  };
+  if (layer.digest && layer.digest.startsWith('sha256:') && layer.digest !== digest) {
+    fail(`layer ${layer.index} blob digest mismatch: expected ${layer.digest}, got ${digest}`);
+  }
+  if (layer.size >= 0 && layer.size !== compressedSize) {
+    fail(`layer ${layer.index} size mismatch: expected ${layer.size} bytes, read ${compressedSize}`);
+  }
+  if (layer.diffId && layer.diffId !== diffId) {
+    fail(`layer ${layer.index} diff_id mismatch: config says ${layer.diffId}, uncompressed content hashes to ${diffId}`);
+  }
+  return { index: layer.index, digest, diffId, compression, compressedSize, size, entries: tar.entries, unverified, notes };
+}
+
+function asLayerError(e: unknown, where: { file?: string; member?: string }): LayerlensError {
+  if (e instanceof LayerlensError) {
+    if (e.member === undefined && e.file === undefined) return new LayerlensError(e.kind, e.message, where, { cause: e });
+    return e;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && err.code === 'ENOENT') return new LayerlensError('missing', 'layer blob is missing', where, { cause: e });
+  return new LayerlensError('io', `cannot read layer: ${err?.message ?? String(e)}`, where, { cause: e });
+}
+
+export interface ScanImageOptions extends ScanOptions {
+  /** Called as each layer finishes. */
+  onLayer?: (scan: LayerScan) => void;
+}
+
+/** Scan every layer of an image in order; a blob listed twice is read once. */
+export async function scanImageLayers(layers: Layer[], options: ScanImageOptions): Promise<LayerScan[]> {
+  const out: LayerScan[] = [];
+  const byMember = new Map<string, LayerScan>();
+  for (const layer of layers) {
+    const seen = options.onEntry ? undefined : byMember.get(layer.member);
+    const scan = seen ? { ...seen, index: layer.index } : await scanLayer(layer, options);
+    byMember.set(layer.member, scan);
+    out.push(scan);
+    options.onLayer?.(scan);
+  }
+  return out;
+}

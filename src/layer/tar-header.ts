@@ -1,0 +1,208 @@
+// One tar header block (512 bytes): ustar, GNU and old-style v7 headers, with base-256 numbers,
+// and PAX extended records. Used by the streaming reader for layers and by the outer-archive
+// index alike.
+import { LayerlensError } from '../image/errors.js';
+
+export const BLOCK = 512;
+
+export type EntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo' | 'other';
+
+export interface RawHeader {
+  name: Buffer;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  typeflag: string;
+  linkname: Buffer;
+  uname: string;
+  gname: string;
+  devMajor: number;
+  devMinor: number;
+  /** 'ustar' (POSIX), 'gnu' (GNU tar's "ustar  "), or 'v7' (no magic). */
+  format: 'ustar' | 'gnu' | 'v7';
+  /** GNU sparse ('S') headers: the apparent file size. */
+  gnuRealSize?: number;
+}
+
+function isZeroBlock(b: Buffer, at: number): boolean {
+  for (let i = at; i < at + BLOCK; i += 8) {
+    // Eight bytes at a time keeps this cheap on the end-of-archive blocks.
+    if (b[i] !== 0 || b[i + 1] !== 0 || b[i + 2] !== 0 || b[i + 3] !== 0 || b[i + 4] !== 0 || b[i + 5] !== 0 || b[i + 6] !== 0 || b[i + 7] !== 0) return false;
+  }
+  return true;
+}
+
+function cString(b: Buffer, start: number, len: number): Buffer {
+  let end = start;
+  const max = start + len;
+  while (end < max && b[end] !== 0) end++;
+  return b.subarray(start, end);
+}
+
+/** A numeric field: octal text, or base-256 when the high bit of the first byte is set. */
+export function parseNumeric(b: Buffer, start: number, len: number): number {
+  const first = b[start]!;
+  if (first & 0x80) {
+    // Base-256, big-endian two's complement; 0x80 positive, 0xff negative.
+    const negative = first === 0xff;
+    let value = 0;
+    for (let i = start; i < start + len; i++) {
+      let byte = b[i]!;
+      if (i === start) byte &= 0x7f;
+      if (negative) byte = ~byte & 0xff;
+      value = value * 256 + byte;
+      if (value > Number.MAX_SAFE_INTEGER) return NaN;
+    }
+    return negative ? -(value + 1) : value;
+  }
+  let value = 0;
+  let i = start;
+  const end = start + len;
+  while (i < end && (b[i] === 0x20 || b[i] === 0)) i++;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = b[i]!;
+    if (c === 0x20 || c === 0) break;
+    if (c < 0x30 || c > 0x37) return NaN;
+    value = value * 8 + (c - 0x30);
+    digits++;
+  }
+  return digits === 0 ? 0 : value;
+}
+
+function checksumOk(b: Buffer, at: number): boolean {
+  const stored = parseNumeric(b, at + 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = at; i < at + BLOCK; i++) {
+    const c = i >= at + 148 && i < at + 156 ? 0x20 : b[i]!;
+    unsigned += c;
+    signed += c > 127 ? c - 256 : c;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+/**
+ * Parse the header block at `at`. Returns null for a block of zeros (end of archive).
+ * Throws a format error for a block that is not a tar header.
+ */
+export function parseHeader(b: Buffer, at: number, where: { file?: string; member?: string }, offset: number): RawHeader | null {
+  if (isZeroBlock(b, at)) return null;
+  if (!checksumOk(b, at)) {
+    throw new LayerlensError('format', `not a tar header at byte ${offset} (checksum mismatch)`, where);
+  }
+  const magic = b.toString('latin1', at + 257, at + 263);
+  const format = magic === 'ustar\u0000' || magic.startsWith('ustar') && b[at + 262] === 0 ? 'ustar' : magic === 'ustar ' ? 'gnu' : 'v7';
+  let name = cString(b, at, 100);
+  if (format === 'ustar') {
+    const prefix = cString(b, at + 345, 155);
+    if (prefix.length > 0) name = Buffer.concat([prefix, Buffer.from('/'), name]);
+  }
+  const typeflag = b[at + 156] === 0 ? '0' : String.fromCharCode(b[at + 156]!);
+  const size = parseNumeric(b, at + 124, 12);
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new LayerlensError('format', `tar header at byte ${offset} has an invalid size`, where);
+  }
+  const header: RawHeader = {
+    name,
+    mode: parseNumeric(b, at + 100, 8) & 0o7777,
+    uid: parseNumeric(b, at + 108, 8),
+    gid: parseNumeric(b, at + 116, 8),
+    size,
+    mtime: parseNumeric(b, at + 136, 12),
+    typeflag,
+    linkname: cString(b, at + 157, 100),
+    uname: cString(b, at + 265, 32).toString('utf8'),
+    gname: cString(b, at + 297, 32).toString('utf8'),
+    devMajor: parseNumeric(b, at + 329, 8),
+    devMinor: parseNumeric(b, at + 337, 8),
+    format,
+  };
+  if (format === 'gnu' && typeflag === 'S') header.gnuRealSize = parseNumeric(b, at + 483, 12);
+  return header;
+}
+
+export function entryType(typeflag: string): EntryType {
+  switch (typeflag) {
+    case '0':
+    case '7':
+      return 'file';
+    case '1':
+      return 'hardlink';
+    case '2':
+      return 'symlink';
+    case '3':
+      return 'char';
+    case '4':
+      return 'block';
+    case '5':
+      return 'dir';
+    case '6':
+      return 'fifo';
+    case 'S':
+      return 'file';
+    default:
+      return 'other';
+  }
+}
+
+/** Typeflags whose content describes the next entry rather than being an entry. */
+export function isMetaTypeflag(typeflag: string): boolean {
+  return typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K' || typeflag === 'X';
+}
+
+/** PAX records: `LEN key=value\n`, LEN counting the whole record. Values stay bytes. */
+export function parsePax(data: Buffer, where: { file?: string; member?: string }): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  let i = 0;
+  while (i < data.length) {
+    if (data[i] === 0) break; // some writers pad with NULs
+    let sp = i;
+    while (sp < data.length && data[sp] !== 0x20) sp++;
+    const len = Number(data.toString('latin1', i, sp));
+    if (!Number.isSafeInteger(len) || len <= sp - i || i + len > data.length) {
+      throw new LayerlensError('format', 'malformed PAX extended header record', where);
+    }
+    const record = data.subarray(sp + 1, i + len - 1); // drop the trailing newline
+    const eq = record.indexOf(0x3d);
+    if (eq < 0) throw new LayerlensError('format', 'PAX record without "="', where);
+    out.set(record.toString('utf8', 0, eq), record.subarray(eq + 1));
+    i += len;
+  }
+  return out;
+}
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+/** A path as text: UTF-8 where it is valid, other bytes shown as \xNN. */
+export function decodeName(b: Buffer): string {
+  let ascii = true;
+  for (let i = 0; i < b.length; i++) if (b[i]! > 0x7f) { ascii = false; break; }
+  if (ascii) return b.toString('latin1');
+  try {
+    return utf8Strict.decode(b);
+  } catch {
+    // fall through to escaping
+  }
+  let out = '';
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len > 0 && i + len <= b.length) {
+      try {
+        const s = utf8Strict.decode(b.subarray(i, i + len));
+        out += s;
+        i += len;
+        continue;
+      } catch {
+        // invalid sequence: escape this byte
+      }
+    }
+    out += `\\x${c.toString(16).padStart(2, '0')}`;
+    i++;
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+// Standard input and compressed outer archives (`docker save | gzip`) cannot be seeked, so they
+// are decompressed once into an unlinked temporary file and read from there like any tar: memory
+// stays flat and nothing is left behind on disk.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { LayerlensError } from '../image/errors.js';
+import { createDecoder, sniffCompression, SNIFF_BYTES, type Compression, type Decoder } from '../layer/compression.js';
+
+export interface Spooled {
+  fd: number;
+  compression: Compression;
+}
+
+export async function spool(input: Readable, file: string): Promise<Spooled> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-'));
+  const tmp = path.join(dir, 'spool.tar');
+  const fd = fs.openSync(tmp, 'w+', 0o600);
+  fs.unlinkSync(tmp);
+  fs.rmdirSync(dir);
+  let position = 0;
+  const write = (chunk: Buffer) => {
+    let done = 0;
+    while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done, position + done);
+    position += chunk.length;
+  };
+  const where = { file };
+  let decoder: Decoder | undefined;
+  let compression: Compression = 'none';
+  let head: Buffer | undefined;
+  try {
+    for await (const c of input) {
+      const chunk = c as Buffer;
+      if (decoder) {
+        await decoder.write(chunk);
+        continue;
+      }
+      head = head ? Buffer.concat([head, chunk]) : chunk;
+      if (head.length >= SNIFF_BYTES) {
+        compression = sniffCompression(head);
+        decoder = createDecoder(compression, write, where);
+        await decoder.write(head);
+        head = undefined;
+      }
+    }
+    if (!decoder) {
+      compression = sniffCompression(head ?? Buffer.alloc(0));
+      decoder = createDecoder(compression, write, where);
+      if (head) await decoder.write(head);
+    }
+    await decoder.end();
+  } catch (e) {
+    fs.closeSync(fd);
+    if (e instanceof LayerlensError) throw e;
+    throw new LayerlensError('io', `cannot read: ${(e as Error).message}`, where, { cause: e });
+  }
+  return { fd, compression };
+}

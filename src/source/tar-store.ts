@@ -1,0 +1,164 @@
+// A tar file (docker save output, an OCI archive) as a Store. The archive is indexed by its
+// headers alone, seeking over member content, so listing a multi-gigabyte archive reads a few
+// kilobytes; members are then streamed from their offsets. Links between members (docker save
+// writes `<id>/layer.tar` as a symlink to the real layer) are followed inside the archive only.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { LayerlensError } from '../image/errors.js';
+import type { Container } from '../image/model.js';
+import { BLOCK } from '../layer/tar-header.js';
+import { TarReader, type TarEntry } from '../layer/tar-reader.js';
+import { cleanMemberPath, type Store } from './store.js';
+
+interface Member {
+  type: TarEntry['type'];
+  size: number;
+  dataOffset: number;
+  linkname: string;
+}
+
+const MAX_LINK_HOPS = 40;
+
+export class TarStore implements Store {
+  private readonly members = new Map<string, Member>();
+
+  private constructor(
+    readonly file: string,
+    readonly container: Container,
+    private readonly fd: number,
+    private readonly ownsFd: boolean,
+  ) {}
+
+  /** Index the tar open at `fd`. `fileSize` bounds every member. */
+  static async open(file: string, fd: number, container: Container, ownsFd: boolean): Promise<TarStore> {
+    const store = new TarStore(file, container, fd, ownsFd);
+    try {
+      await store.index();
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  private async index(): Promise<void> {
+    const fileSize = fs.fstatSync(this.fd).size;
+    const where = { file: this.file };
+    let last: { path: string; end: number } | undefined;
+    const reader = new TarReader({
+      where,
+      onEntry: (e) => {
+        const clean = cleanMemberPath(e.path);
+        // Members that climb out with `..` name nothing an image format can refer to.
+        if (clean === undefined || clean === '') return;
+        this.members.set(clean, { type: e.type, size: e.size, dataOffset: e.dataOffset, linkname: e.linkname });
+        last = { path: clean, end: e.dataOffset + e.size };
+      },
+    });
+    const block = Buffer.alloc(BLOCK);
+    let pos = 0;
+    for (;;) {
+      if (reader.ended) break;
+      const n = await readAt(this.fd, block, BLOCK, pos);
+      if (n === 0) break;
+      if (pos === 0 && n === BLOCK) {
+        try {
+          reader.push(block);
+        } catch (e) {
+          throw new LayerlensError('format', 'not a container image: neither a tar archive nor a gzip- or zstd-compressed one', where, { cause: e });
+        }
+      } else {
+        reader.push(n === BLOCK ? block : block.subarray(0, n));
+      }
+      pos += n;
+      if (n < BLOCK) break;
+      const want = reader.metaBytesWanted;
+      if (want > 0) {
+        if (pos + want > fileSize) throw new LayerlensError('truncated', `archive ends inside an extended header at byte ${pos}`, where);
+        const meta = Buffer.alloc(want);
+        await readAt(this.fd, meta, want, pos);
+        reader.push(meta);
+        pos += want;
+      }
+      pos += reader.skipContent();
+      if (last && last.end > fileSize) {
+        throw new LayerlensError('truncated', `archive ends inside this member (${last.end - fileSize} of its bytes are missing)`, { file: this.file, member: last.path });
+      }
+    }
+    if (this.members.size === 0 && pos < BLOCK) {
+      throw new LayerlensError('format', fileSize === 0 ? 'is empty' : 'not a container image: neither a tar archive nor a gzip- or zstd-compressed one', where);
+    }
+    reader.finish();
+  }
+
+  /** Follow links to a regular member; undefined when absent, dangling or looping. */
+  private lookup(member: string): { path: string; m: Member } | undefined {
+    let p = cleanMemberPath(member);
+    for (let hops = 0; p !== undefined && hops <= MAX_LINK_HOPS; hops++) {
+      const m = this.members.get(p);
+      if (!m) return undefined;
+      if (m.type === 'file') return { path: p, m };
+      if (m.type === 'symlink') {
+        const target = m.linkname.startsWith('/') ? m.linkname : path.posix.join(path.posix.dirname(p), m.linkname);
+        p = cleanMemberPath(target);
+      } else if (m.type === 'hardlink') {
+        p = cleanMemberPath(m.linkname);
+      } else {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  has(member: string): boolean {
+    return this.lookup(member) !== undefined;
+  }
+
+  size(member: string): number | undefined {
+    return this.lookup(member)?.m.size;
+  }
+
+  async read(member: string, limit: number): Promise<Buffer> {
+    const found = this.lookup(member);
+    if (!found) throw new LayerlensError('missing', 'is missing', { file: this.file, member });
+    if (found.m.size > limit) {
+      throw new LayerlensError('limit', `is ${found.m.size} bytes, more than the ${limit}-byte limit for this kind of document`, { file: this.file, member });
+    }
+    const buf = Buffer.alloc(found.m.size);
+    const n = await readAt(this.fd, buf, found.m.size, found.m.dataOffset);
+    if (n !== found.m.size) throw new LayerlensError('truncated', 'archive ends inside this member', { file: this.file, member });
+    return buf;
+  }
+
+  open(member: string): Readable {
+    const found = this.lookup(member);
+    if (!found) throw new LayerlensError('missing', 'is missing', { file: this.file, member });
+    const { dataOffset, size } = found.m;
+    if (size === 0) return Readable.from([]);
+    return fs.createReadStream('', { fd: this.fd, start: dataOffset, end: dataOffset + size - 1, autoClose: false, highWaterMark: 1024 * 1024 });
+  }
+
+  topLevel(): string[] {
+    const top = new Set<string>();
+    for (const p of this.members.keys()) top.add(p.split('/')[0]!);
+    return [...top].sort();
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsFd) await new Promise<void>((resolve) => fs.close(this.fd, () => resolve()));
+  }
+}
+
+async function readAt(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const bytesRead = await new Promise<number>((resolve, reject) =>
+      fs.read(fd, buf, done, length - done, position + done, (err, n) => (err ? reject(err) : resolve(n))),
+    );
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
