@@ -3,10 +3,10 @@
 import { Command, Option } from 'commander';
 import { LayerlensError } from '../image/errors.js';
 import type { Image, ImageFile } from '../image/model.js';
-import { parsePlatform, type Platform } from '../image/platform.js';
 import { parseFormat, type Format, type RenderOptions } from '../report/format.js';
 import { openImageFile } from '../source/open.js';
-import { selectImage, splitPathRef } from '../source/select.js';
+import { openImage } from '../source/open-image.js';
+import { splitPathRef } from '../source/select.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -60,23 +60,10 @@ export async function openFile(arg: string, flags: { verify?: boolean }, io: Io)
 
 /** Open FILE[:REF] and choose one image; `--image` and `--platform` refine the choice. */
 export async function openOne(arg: string, flags: CommonFlags, io: Io): Promise<{ file: ImageFile; image: Image }> {
-  const { file, ref: pathRef } = await openFile(arg, flags, io);
-  try {
-    if (pathRef && flags.image && pathRef !== flags.image) {
-      throw new LayerlensError('usage', `two different images asked for: ${JSON.stringify(pathRef)} and --image ${JSON.stringify(flags.image)}`);
-    }
-    let platform: Platform | undefined;
-    if (flags.platform) {
-      platform = parsePlatform(flags.platform);
-      if (!platform) throw new LayerlensError('usage', `--platform ${JSON.stringify(flags.platform)} is not os/arch[/variant]`);
-    }
-    const selection = selectImage(file, { ref: flags.image ?? pathRef, platform });
-    if (selection.note) warn(io, `note: ${selection.note}`);
-    for (const w of selection.image.warnings) warn(io, `warning: ${w}`);
-    if (flags.verify === false) warn(io, 'warning: --no-verify: digest mismatches are reported, not treated as errors');
-    return { file, image: selection.image };
-  } catch (e) {
-    await file.close();
-    throw e;
-  }
+  const { file, image, note } = await openImage(arg, { image: flags.image, platform: flags.platform, verify: flags.verify !== false, stdin: io.stdin as never });
+  for (const w of file.warnings) warn(io, `warning: ${file.file}: ${w}`);
+  if (note) warn(io, `note: ${note}`);
+  for (const w of image.warnings) warn(io, `warning: ${w}`);
+  if (flags.verify === false) warn(io, 'warning: --no-verify: digest mismatches are reported, not treated as errors');
+  return { file, image };
 }

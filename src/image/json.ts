@@ -19,7 +19,8 @@ export function parseJsonDocument(bytes: Uint8Array, where: Where, what: string)
     return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     const reason = bytes.length === 0 ? 'it is empty' : (e as Error).message;
-    throw new LayerlensError('format', `${what} is not valid JSON (${reason})`, where);
+    const subject = what === where.member ? 'it' : what;
+    throw new LayerlensError('format', `${subject} is not valid JSON (${reason})`, where);
   }
 }
 

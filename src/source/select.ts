@@ -54,7 +54,11 @@ export function matchRef(images: Image[], ref: string): Image[] {
   }
   // Friendlier than docker: `app:v1` finds `localhost/corpus/app:v1` when nothing else matches.
   const suffix = ref.includes(':') ? ref : `${ref}:latest`;
-  return images.filter((im) => im.repoTags.some((t) => t === suffix || t.endsWith(`/${suffix}`)));
+  const bySuffix = images.filter((im) => im.repoTags.some((t) => t === suffix || t.endsWith(`/${suffix}`)));
+  if (bySuffix.length) return bySuffix;
+  // A bare tag (`v1`, `latest`) picks the image with that tag whatever its repository.
+  if (/^[\w][\w.-]{0,127}$/.test(ref)) return images.filter((im) => im.repoTags.some((t) => parseReference(t)?.tag === ref));
+  return [];
 }
 
 export interface Selection {

@@ -1,0 +1,29 @@
+// The public API: what a Node program imports from 'layerlens'. The CLI is its first user.
+//
+//   import { openImage, scanImageLayers, layerRecords } from 'layerlens';
+//   const { file, image } = await openImage('app.tar:localhost/app:v1');
+//   const scans = await scanImageLayers(image.layers, { verify: true, file: image.file });
+//   console.log(layerRecords(image, scans));
+//   await file.close();
+
+export { LayerlensError, isLayerlensError, type ErrorKind } from './image/errors.js';
+export { parseDigest, shortDigest, type Digest } from './image/digest.js';
+export { MediaType } from './image/mediatypes.js';
+export { formatPlatform, parsePlatform, hostPlatform, platformMatches, type Platform } from './image/platform.js';
+export { parseReference, familiarName, type Reference } from './image/reference.js';
+export type { Descriptor } from './image/descriptor.js';
+export type { ImageConfig, HistoryEntry } from './image/config.js';
+export type { Manifest, ImageIndex } from './image/manifest.js';
+export type { Image, ImageFile, Layer, ImageFormat, Container, UnavailableImage } from './image/model.js';
+export { alignHistory } from './image/history.js';
+
+export { TarReader, type TarEntry, type EntrySink } from './layer/tar-reader.js';
+export { sniffCompression, type Compression } from './layer/compression.js';
+export { scanLayer, scanImageLayers, type LayerScan, type ScanOptions } from './layer/scan.js';
+
+export { openImageFile, openStore, type OpenOptions } from './source/open.js';
+export { openImage, type OpenImageOptions, type OpenedImage } from './source/open-image.js';
+export { selectImage, splitPathRef, matchRef, type Selection } from './source/select.js';
+
+export { imageRows, inspectImage, imageHistory, layerRecords, storedSize } from './analysis/summary.js';
+export type { ImageRow, HistoryRecord, HistoryResult, LayerRecord } from './analysis/summary.js';
