@@ -4,7 +4,7 @@ import type { Digest } from '../image/digest.js';
 import { alignHistory } from '../image/history.js';
 import type { Image, ImageFile } from '../image/model.js';
 import { formatPlatform } from '../image/platform.js';
-import { familiarName, parseReference } from '../image/reference.js';
+import { familiarName, parseReference, splitRepoTag } from '../image/reference.js';
 import type { LayerScan } from '../layer/scan.js';
 
 /** Bytes the image's layers take in the file, as stored (compressed where they are). */
@@ -35,10 +35,18 @@ export function imageRows(file: ImageFile): ImageRow[] {
       platform: formatPlatform(image.platform),
       layers: image.layers.length,
     };
-    const names = new Set<string>([...image.repoTags]);
-    for (const n of image.refNames) if (!image.repoTags.includes(n) && !names.has(n)) names.add(n);
-    if (names.size === 0) rows.push({ repository: '<none>', tag: '<none>', ...base });
-    for (const name of names) rows.push({ ...splitName(name), ...base });
+    // One row per repository:tag. `alpine:3.14`, `docker.io/library/alpine:3.14` and the bare
+    // OCI ref name `3.14` (containerd and Docker 25 write all three) are one row, not three.
+    const split = [...image.repoTags.map(splitRepoTag), ...image.refNames.map(splitName)];
+    const namedTags = new Set(split.filter((s) => s.repository !== '<none>').map((s) => s.tag));
+    const seen = new Set<string>();
+    for (const s of split) {
+      const key = `${s.repository}:${s.tag}`;
+      if (seen.has(key) || (s.repository === '<none>' && namedTags.has(s.tag))) continue;
+      seen.add(key);
+      rows.push({ ...s, ...base });
+    }
+    if (seen.size === 0) rows.push({ repository: '<none>', tag: '<none>', ...base });
   }
   return rows;
 }

@@ -10,6 +10,10 @@ import { registerHistory } from './history.js';
 import { registerImages } from './images.js';
 import { registerInspect } from './inspect.js';
 import { registerLayers } from './layers.js';
+import { registerTree } from './tree.js';
+import { registerChanges } from './changes.js';
+import { registerCat } from './cat.js';
+import { registerExport } from './export.js';
 
 function version(): string {
   try {
@@ -36,6 +40,10 @@ export function buildProgram(io: Io): Command {
   registerHistory(program, io);
   registerLayers(program, io);
   registerAnalyze(program, io);
+  registerTree(program, io);
+  registerChanges(program, io);
+  registerCat(program, io);
+  registerExport(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -43,11 +43,13 @@ export function parseManifest(doc: unknown, where: Where, declaredMediaType?: st
 export function parseIndex(doc: unknown, where: Where): ImageIndex {
   if (!isObject(doc)) throw new LayerlensError('format', 'index is not a JSON object', where);
   if (doc.schemaVersion !== 2) throw new LayerlensError('format', `index has schemaVersion ${JSON.stringify(doc.schemaVersion)}, expected 2`, where);
-  if (!Array.isArray(doc.manifests)) throw new LayerlensError('format', 'index has no "manifests" array', where);
+  // Go writes an empty list as null: Docker 25+ saves an untagged image with `"manifests": null`.
+  const manifests = doc.manifests === null ? [] : doc.manifests;
+  if (!Array.isArray(manifests)) throw new LayerlensError('format', 'index has no "manifests" array', where);
   return {
     schemaVersion: 2,
     mediaType: optString(doc.mediaType) ?? MediaType.ociIndex,
-    manifests: doc.manifests.map((m, i) => parseDescriptor(m, where, `index entry ${i}`)),
+    manifests: manifests.map((m, i) => parseDescriptor(m, where, `index entry ${i}`)),
     annotations: stringMap(doc.annotations),
   };
 }

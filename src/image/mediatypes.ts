@@ -13,6 +13,7 @@ export const MediaType = {
   dockerManifestV1: 'application/vnd.docker.distribution.manifest.v1+json',
   dockerManifestV1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
   dockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 } as const;

@@ -21,6 +21,11 @@ export interface Layer {
   /** Bytes as stored (compressed size for a compressed blob). */
   size: number;
   mediaType: string;
+  /**
+   * True when the source did not say (a docker-archive member without LayerSources): mediaType is
+   * then a default, and the bytes alone decide the compression.
+   */
+  mediaTypeAssumed?: boolean;
   /** rootfs.diff_ids[index] from the config: the sha256 of the uncompressed tar. */
   diffId?: Digest;
   /** Where the bytes are, for messages: a member path or a blob path. */

@@ -1,6 +1,7 @@
 // Image references normalised the way docker does: `alpine` is `docker.io/library/alpine:latest`,
 // `user/app:v1` is `docker.io/user/app:v1`, a first component with a dot, a colon or `localhost`
 // names a registry.
+import { parseDigest } from './digest.js';
 
 export interface Reference {
   /** registry/repository, e.g. docker.io/library/alpine */
@@ -11,6 +12,9 @@ export interface Reference {
 
 const DEFAULT_REGISTRY = 'docker.io';
 
+/** distribution/reference's domain: host names (or a bracketed IPv6 address) and an optional numeric port. */
+const REGISTRY = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
+
 /** Parse and normalise; undefined when the string is not a reference. */
 export function parseReference(input: string): Reference | undefined {
   let rest = input.trim();
@@ -20,7 +24,8 @@ export function parseReference(input: string): Reference | undefined {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(digest)) return undefined;
+    // docker validates the digest itself: a registered algorithm and an encoding of its length.
+    if (!parseDigest(digest)) return undefined;
   }
   let tag: string | undefined;
   const lastSlash = rest.lastIndexOf('/');
@@ -36,6 +41,7 @@ export function parseReference(input: string): Reference | undefined {
   const first = parts[0]!;
   if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())) {
     registry = parts.shift()!;
+    if (!REGISTRY.test(registry)) return undefined;
   }
   if (registry === 'index.docker.io') registry = DEFAULT_REGISTRY;
   if (registry === DEFAULT_REGISTRY && parts.length === 1) parts.unshift('library');

@@ -104,6 +104,8 @@ function zstdDecoder(onData: (chunk: Buffer) => void, where: { file?: string; me
       fn();
     } catch (e) {
       if (e instanceof LayerlensError) throw e;
+      // fzstd's error code 5 is "unexpected EOF": the input stopped inside a frame.
+      if ((e as { code?: unknown }).code === 5) throw new LayerlensError('truncated', 'zstd stream ends early', where);
       const message = (e as Error).message || String(e);
       throw new LayerlensError('format', `zstd stream is corrupt (${message})`, where);
     }

@@ -17,6 +17,8 @@ export interface ScanOptions {
   onEntry?: (entry: TarEntry) => EntrySink | void;
   /** File name for messages. */
   file?: string;
+  /** Awaited after each chunk of input: lets a slow consumer of entry content hold reading back. */
+  drain?: () => Promise<void> | undefined;
 }
 
 export interface LayerScan {
@@ -59,7 +61,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
   const notes: string[] = [];
   const start = async (first: Buffer) => {
     compression = sniffCompression(first);
-    const declared = layerCompressionFromMediaType(layer.mediaType);
+    const declared = layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(layer.mediaType);
     if (declared && declared !== compression) {
       notes.push(`layer ${layer.index}: media type ${layer.mediaType} says ${declared} but the bytes are ${compression === 'none' ? 'not compressed' : compression}`);
     }
@@ -80,6 +82,8 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
       compressedSize += chunk.length;
       if (decoder) {
         await decoder.write(chunk);
+        const wait = options.drain?.();
+        if (wait) await wait;
       } else {
         head = head ? Buffer.concat([head, chunk]) : chunk;
         if (head.length >= SNIFF_BYTES) {

@@ -45,17 +45,18 @@ function cString(b: Buffer, start: number, len: number): Buffer {
 export function parseNumeric(b: Buffer, start: number, len: number): number {
   const first = b[start]!;
   if (first & 0x80) {
-    // Base-256, big-endian two's complement; 0x80 positive, 0xff negative.
-    const negative = first === 0xff;
+    // Base-256: the top bit marks the encoding, the rest is big-endian two's complement, so bit 6
+    // of the first byte is the sign (GNU tar writes mtime -1 as twelve 0xff bytes). A negative
+    // number is read as the inverted bytes' value v, which is -(v + 1).
+    const invert = first & 0x40 ? 0xff : 0;
     let value = 0;
     for (let i = start; i < start + len; i++) {
-      let byte = b[i]!;
+      let byte = b[i]! ^ invert;
       if (i === start) byte &= 0x7f;
-      if (negative) byte = ~byte & 0xff;
       value = value * 256 + byte;
       if (value > Number.MAX_SAFE_INTEGER) return NaN;
     }
-    return negative ? -(value + 1) : value;
+    return invert ? -(value + 1) : value;
   }
   let value = 0;
   let i = start;

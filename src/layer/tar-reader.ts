@@ -219,7 +219,9 @@ export class TarReader {
       return;
     }
     if (header.typeflag === 'S' && header.format === 'gnu' && b[at + 482] !== 0) {
-      this.sparseExtension = header;
+      // The header's name and linkname are views of the block, which the next block overwrites
+      // (the reader's own buffer, or a caller's reused one): keep copies until the entry starts.
+      this.sparseExtension = { ...header, name: Buffer.from(header.name), linkname: Buffer.from(header.linkname) };
       return;
     }
     this.startEntry(header, blockOffset + BLOCK);
@@ -289,7 +291,10 @@ export class TarReader {
     this.pendingPax = undefined;
     this.longName = undefined;
     this.longLink = undefined;
-    const type = entryType(h.typeflag);
+    let type = entryType(h.typeflag);
+    // Old tars mark a directory by a trailing slash on a regular-file entry; GNU tar and Go's
+    // archive/tar read such an entry as a directory.
+    if (h.typeflag === '0' && nameBytes.length > 0 && nameBytes[nameBytes.length - 1] === 0x2f) type = 'dir';
     // Whatever the type, `size` bytes of content follow the header and are skipped if unused.
     const entry: TarEntry = {
       path: decodeName(nameBytes),

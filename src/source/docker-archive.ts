@@ -78,11 +78,17 @@ async function readEntry(store: Store, entry: unknown, i: number, policy: Verify
     if (size === undefined && urls.length === 0) {
       throw new LayerlensError('missing', `layer ${j} of image ${i} is missing`, { file: store.file, member });
     }
+    // LayerSources describes the layer as a registry serves it (for a foreign layer, the blob
+    // behind its URLs), while `docker save` writes the layer itself uncompressed: the descriptor
+    // describes the member only when their sizes agree (Docker 25 names the blob itself).
+    const describesMember = source !== undefined && (size === undefined || source.size === size);
+    const declaredMediaType = describesMember ? optString(source.mediaType) : undefined;
     return {
       index: j,
-      digest: digestFromMemberName(member) ?? (source ? parseDigest(source.digest) : undefined),
+      digest: digestFromMemberName(member) ?? (describesMember ? parseDigest(source.digest) : undefined),
       size: size ?? -1,
-      mediaType: (source && optString(source.mediaType)) || 'application/vnd.docker.image.rootfs.diff.tar',
+      mediaType: declaredMediaType || MediaType.dockerLayer,
+      mediaTypeAssumed: !declaredMediaType,
       diffId,
       member,
       urls,

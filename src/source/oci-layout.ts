@@ -83,6 +83,14 @@ async function walk(
     const existing = byDigest.get(d.digest);
     if (existing) {
       for (const n of names) addName(existing, n);
+      // A manifest named directly (no platform on its descriptor) and also listed in an index
+      // (with one): the index's digest picks it too, and its platform is the more precise,
+      // whichever way was walked first.
+      existing.indexDigest ??= indexDigest;
+      if (d.platform && existing.manifest && !existing.manifest.descriptor.platform) {
+        existing.manifest.descriptor = { ...existing.manifest.descriptor, platform: d.platform };
+        existing.platform = d.platform;
+      }
       continue;
     }
     try {

@@ -105,7 +105,7 @@ function attachManifest(image: Image, layoutImages: Image[]): void {
   for (const n of match.refNames) if (!image.refNames.includes(n)) image.refNames.push(n);
   image.layers = image.layers.map((l, i) => {
     const o = match.layers[i]!;
-    return { ...l, mediaType: o.mediaType, digest: l.digest ?? o.digest };
+    return { ...l, mediaType: o.mediaType, mediaTypeAssumed: false, digest: l.digest ?? o.digest };
   });
 }
 
@@ -114,7 +114,8 @@ function finish(f: ImageFile): ImageFile {
     if (f.unavailable.length > 0) {
       throw f.unavailable[0]!.error;
     }
-    throw new LayerlensError('format', 'holds no images', { file: f.file });
+    const why = f.skipped.length > 0 ? `; skipped ${f.skipped.map((s) => `${s.digest}: ${s.reason}`).join('; ')}` : ' (its index lists no manifests)';
+    throw new LayerlensError('format', `holds no images${why}`, { file: f.file });
   }
   return f;
 }

@@ -75,7 +75,7 @@ export class TarStore implements Store {
       if (n < BLOCK) break;
       const want = reader.metaBytesWanted;
       if (want > 0) {
-        if (pos + want > fileSize) throw new LayerlensError('truncated', `archive ends inside an extended header at byte ${pos}`, where);
+        if (pos + want > fileSize) throw new LayerlensError('truncated', `archive is truncated: it ends inside an extended header at byte ${pos}`, where);
         const meta = Buffer.alloc(want);
         await readAt(this.fd, meta, want, pos);
         reader.push(meta);
@@ -83,7 +83,7 @@ export class TarStore implements Store {
       }
       pos += reader.skipContent();
       if (last && last.end > fileSize) {
-        throw new LayerlensError('truncated', `archive ends inside this member (${last.end - fileSize} of its bytes are missing)`, { file: this.file, member: last.path });
+        throw new LayerlensError('truncated', `archive is truncated: it ends inside this member (${last.end - fileSize} of its bytes are missing)`, { file: this.file, member: last.path });
       }
     }
     if (this.members.size === 0 && pos < BLOCK) {
@@ -127,7 +127,7 @@ export class TarStore implements Store {
     }
     const buf = Buffer.alloc(found.m.size);
     const n = await readAt(this.fd, buf, found.m.size, found.m.dataOffset);
-    if (n !== found.m.size) throw new LayerlensError('truncated', 'archive ends inside this member', { file: this.file, member });
+    if (n !== found.m.size) throw new LayerlensError('truncated', 'archive is truncated: it ends inside this member', { file: this.file, member });
     return buf;
   }
 

@@ -1,0 +1,22 @@
+// What a layer says about one path: a tar entry reduced to what the union needs, with the
+// content's sha256 computed while the layer streamed past.
+import type { EntryType } from '../layer/tar-header.js';
+
+export interface LayerEntry {
+  /** Ordinal of the entry in its layer's tar (0-based), so its content can be found again. */
+  ordinal: number;
+  /** The path as stored in the tar. */
+  path: string;
+  type: EntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  /** Content size (the apparent size for sparse files). */
+  size: number;
+  sha256?: string;
+  linkname: string;
+  devMajor: number;
+  devMinor: number;
+  xattrs?: Map<string, Buffer>;
+}

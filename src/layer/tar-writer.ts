@@ -1,0 +1,102 @@
+// Writing tar headers: ustar where the values fit, with a PAX extended header before the entry
+// for whatever does not (long or non-ASCII paths and link targets, large ids and sizes, xattrs),
+// as GNU tar --format=posix and crane export do.
+import { BLOCK } from './tar-header.js';
+
+export interface TarHeaderInput {
+  path: string;
+  type: 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  linkname?: string;
+  devMajor?: number;
+  devMinor?: number;
+  xattrs?: Map<string, Buffer>;
+}
+
+const TYPEFLAG: Record<TarHeaderInput['type'], string> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
+
+function octal(buf: Buffer, offset: number, len: number, value: number): boolean {
+  const text = Math.max(0, Math.floor(value)).toString(8);
+  if (text.length > len - 1) return false;
+  buf.write(text.padStart(len - 1, '0') + '\0', offset, len, 'latin1');
+  return true;
+}
+
+function paxRecord(key: string, value: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
+  let len = body.length + 1;
+  while (String(len).length + body.length !== len) len = String(len).length + body.length;
+  return Buffer.concat([Buffer.from(String(len), 'latin1'), body]);
+}
+
+function isPortable(s: string, max: number): boolean {
+  return Buffer.byteLength(s, 'utf8') <= max && /^[\x20-\x7e]*$/.test(s);
+}
+
+function rawHeader(h: { name: string; mode: number; uid: number; gid: number; size: number; mtime: number; typeflag: string; linkname: string; devMajor: number; devMinor: number }): Buffer {
+  const b = Buffer.alloc(BLOCK);
+  b.write(h.name, 0, 100, 'utf8');
+  octal(b, 100, 8, h.mode & 0o7777);
+  octal(b, 108, 8, h.uid);
+  octal(b, 116, 8, h.gid);
+  octal(b, 124, 12, h.size);
+  octal(b, 136, 12, h.mtime);
+  b.write(h.typeflag, 156, 1, 'latin1');
+  b.write(h.linkname, 157, 100, 'utf8');
+  b.write('ustar\u000000', 257, 8, 'latin1');
+  octal(b, 329, 8, h.devMajor);
+  octal(b, 337, 8, h.devMinor);
+  b.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += b[i]!;
+  b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+  return b;
+}
+
+/** The header block(s) for one entry: a PAX header first when needed. Content and padding follow separately. */
+export function encodeHeader(e: TarHeaderInput): Buffer {
+  const pax: Buffer[] = [];
+  let name = e.type === 'dir' && !e.path.endsWith('/') ? `${e.path}/` : e.path;
+  if (!isPortable(name, 100)) {
+    pax.push(paxRecord('path', Buffer.from(name, 'utf8')));
+    name = Buffer.from(name, 'utf8').subarray(0, 99).toString('latin1').replace(/[^\x20-\x7e]/g, '_');
+  }
+  let linkname = e.linkname ?? '';
+  if (!isPortable(linkname, 100)) {
+    pax.push(paxRecord('linkpath', Buffer.from(linkname, 'utf8')));
+    linkname = '';
+  }
+  const fits = (v: number, digits: number) => v >= 0 && v < 8 ** digits;
+  if (!fits(e.uid, 7)) pax.push(paxRecord('uid', Buffer.from(String(e.uid))));
+  if (!fits(e.gid, 7)) pax.push(paxRecord('gid', Buffer.from(String(e.gid))));
+  if (!fits(e.size, 11)) pax.push(paxRecord('size', Buffer.from(String(e.size))));
+  if (!fits(e.mtime, 11)) pax.push(paxRecord('mtime', Buffer.from(String(Math.floor(e.mtime)))));
+  if (e.xattrs) for (const [k, v] of e.xattrs) pax.push(paxRecord(`SCHILY.xattr.${k}`, v));
+  const header = rawHeader({
+    name,
+    mode: e.mode,
+    uid: fits(e.uid, 7) ? e.uid : 0,
+    gid: fits(e.gid, 7) ? e.gid : 0,
+    size: fits(e.size, 11) ? e.size : 0,
+    mtime: fits(e.mtime, 11) ? e.mtime : 0,
+    typeflag: TYPEFLAG[e.type],
+    linkname,
+    devMajor: e.devMajor ?? 0,
+    devMinor: e.devMinor ?? 0,
+  });
+  if (pax.length === 0) return header;
+  const body = Buffer.concat(pax);
+  const paxHeader = rawHeader({ name: 'PaxHeaders/' + name.slice(0, 80), mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: 0, typeflag: 'x', linkname: '', devMajor: 0, devMinor: 0 });
+  return Buffer.concat([paxHeader, body, padding(body.length), header]);
+}
+
+export function padding(size: number): Buffer {
+  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+}
+
+/** Two zero blocks end an archive. */
+export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);

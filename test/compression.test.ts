@@ -1,0 +1,167 @@
+// Compression is told by the bytes: gzip and zstd magic numbers, never a name or a media type.
+import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { LayerlensError } from '../src/image/errors.js';
+import { createDecoder, sniffCompression, type Compression } from '../src/layer/compression.js';
+import { HAS_ZSTD, tar, zstd } from './helpers/builders.js';
+
+/** Some bytes that compress, but not to nothing. */
+function sample(n = 300_000): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 7919 + (i >> 9)) % 251;
+  return b;
+}
+
+/** Decode `input` written in chunks; the plain bytes, or the LayerlensError raised. */
+async function decode(kind: Compression, input: Buffer, chunk = 64 * 1024): Promise<Buffer> {
+  const out: Buffer[] = [];
+  const d = createDecoder(kind, (c) => out.push(Buffer.from(c)), { file: 'image.tar', member: 'blobs/sha256/abc' });
+  for (let i = 0; i < input.length; i += chunk) await d.write(input.subarray(i, i + chunk));
+  await d.end();
+  return Buffer.concat(out);
+}
+
+/** Compare bytes by digest: deep equality over large buffers is slow and prints unreadably. */
+function digestOf(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+async function failure(p: Promise<unknown>): Promise<LayerlensError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof LayerlensError) return e;
+    throw e;
+  }
+  throw new Error('expected a LayerlensError, nothing was thrown');
+}
+
+const zstdIt = HAS_ZSTD ? it : it.skip;
+
+describe('sniffing', () => {
+  it('knows gzip by 1f 8b', () => {
+    expect(sniffCompression(zlib.gzipSync(Buffer.from('x')))).toBe('gzip');
+    expect(sniffCompression(Buffer.from([0x1f, 0x8b]))).toBe('gzip');
+  });
+
+  it('knows zstd by its frame magic 28 b5 2f fd, and by a skippable frame first', () => {
+    expect(sniffCompression(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x04]))).toBe('zstd');
+    expect(sniffCompression(Buffer.from([0x50, 0x2a, 0x4d, 0x18]))).toBe('zstd');
+    expect(sniffCompression(Buffer.from([0x5f, 0x2a, 0x4d, 0x18]))).toBe('zstd');
+    expect(sniffCompression(Buffer.from([0x60, 0x2a, 0x4d, 0x18]))).toBe('none');
+  });
+
+  it('calls a tar, and anything too short to tell, uncompressed', () => {
+    expect(sniffCompression(tar().file('a', 'b').build())).toBe('none');
+    expect(sniffCompression(Buffer.from([0x1f]))).toBe('none');
+    expect(sniffCompression(Buffer.from([0x28, 0xb5, 0x2f]))).toBe('none');
+    expect(sniffCompression(Buffer.alloc(0))).toBe('none');
+  });
+
+  zstdIt('sniffs what the zstd program writes', () => {
+    expect(sniffCompression(zstd(Buffer.from('hello')))).toBe('zstd');
+  });
+});
+
+describe('gzip', () => {
+  it('decodes whatever the chunking, one byte at a time included', async () => {
+    const data = sample(20_000);
+    const gz = zlib.gzipSync(data);
+    expect(digestOf(await decode('gzip', gz))).toBe(digestOf(data));
+    expect(digestOf(await decode('gzip', gz, 1))).toBe(digestOf(data));
+    expect(digestOf(await decode('gzip', gz, 1000))).toBe(digestOf(data));
+  });
+
+  it('decodes concatenated members (pigz, `cat a.gz b.gz`) and ignores zero padding after the last', async () => {
+    const a = sample(5000);
+    const b = Buffer.from('second member');
+    expect(digestOf(await decode('gzip', Buffer.concat([zlib.gzipSync(a), zlib.gzipSync(b)])))).toBe(digestOf(Buffer.concat([a, b])));
+    expect(digestOf(await decode('gzip', Buffer.concat([zlib.gzipSync(a), Buffer.alloc(1024)])))).toBe(digestOf(a));
+  });
+
+  it('reports a stream cut short as truncated', async () => {
+    const gz = zlib.gzipSync(sample());
+    for (const cut of [gz.length - 1, gz.length - 4, gz.length - 100, 20]) {
+      const e = await failure(decode('gzip', gz.subarray(0, cut)));
+      expect(e.kind, `cut at ${cut}`).toBe('truncated');
+      expect(e.oneLine()).toBe('image.tar: blobs/sha256/abc: gzip stream ends early');
+    }
+  });
+
+  it('reports corrupt data as a format error that says why', async () => {
+    const gz = zlib.gzipSync(sample());
+    const badCrc = Buffer.from(gz);
+    badCrc[gz.length - 6] ^= 0xff; // inside the CRC-32 of the trailer
+    const e = await failure(decode('gzip', badCrc));
+    expect(e.kind).toBe('format');
+    expect(e.message).toBe('gzip stream is corrupt (incorrect data check)');
+
+    const badHeader = Buffer.from(gz);
+    badHeader[2] = 0x07; // compression method other than deflate
+    expect((await failure(decode('gzip', badHeader))).kind).toBe('format');
+
+    const garbage = Buffer.concat([gz, Buffer.from('garbage after the stream')]);
+    expect((await failure(decode('gzip', garbage))).message).toBe('gzip stream is corrupt (incorrect header check)');
+  });
+
+  it('passes on the error of the consumer rather than a gzip one', async () => {
+    const gz = zlib.gzipSync(sample());
+    const boom = new LayerlensError('limit', 'consumer says stop');
+    const d = createDecoder(
+      'gzip',
+      () => {
+        throw boom;
+      },
+      {},
+    );
+    const e = await failure(
+      (async () => {
+        await d.write(gz);
+        await d.end();
+      })(),
+    );
+    expect(e).toBe(boom);
+  });
+});
+
+describe('zstd', () => {
+  zstdIt('decodes a stream from the zstd program whatever the chunking', async () => {
+    const data = sample();
+    const zs = zstd(data);
+    expect(digestOf(await decode('zstd', zs))).toBe(digestOf(data));
+    expect(digestOf(await decode('zstd', zs, 97))).toBe(digestOf(data));
+  });
+
+  zstdIt('decodes concatenated frames, and a skippable frame before them', async () => {
+    const skippable = Buffer.alloc(12);
+    skippable.writeUInt32LE(0x184d2a50, 0);
+    skippable.writeUInt32LE(4, 4);
+    const input = Buffer.concat([skippable, zstd(Buffer.from('one,')), zstd(Buffer.from('two'))]);
+    expect(sniffCompression(input)).toBe('zstd');
+    expect((await decode('zstd', input)).toString()).toBe('one,two');
+  });
+
+  zstdIt('reports a stream cut short as truncated', async () => {
+    const zs = zstd(sample());
+    for (const cut of [zs.length - 10, 20, 3]) {
+      const e = await failure(decode('zstd', zs.subarray(0, cut)));
+      expect(e.kind, `cut at ${cut}`).toBe('truncated');
+      expect(e.oneLine()).toBe('image.tar: blobs/sha256/abc: zstd stream ends early');
+    }
+  });
+
+  zstdIt('reports bytes that are not zstd as a format error', async () => {
+    const zs = zstd(sample());
+    const e = await failure(decode('zstd', Buffer.concat([zs, Buffer.from('garbage after the frame')])));
+    expect(e.kind).toBe('format');
+    expect(e.message).toMatch(/^zstd stream is corrupt \(/);
+  });
+});
+
+describe('no compression', () => {
+  it('passes bytes through unchanged', async () => {
+    const data = sample(1000);
+    expect(digestOf(await decode('none', data, 7))).toBe(digestOf(data));
+  });
+});
