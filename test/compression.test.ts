@@ -92,7 +92,7 @@ describe('gzip', () => {
   it('reports corrupt data as a format error that says why', async () => {
     const gz = zlib.gzipSync(sample());
     const badCrc = Buffer.from(gz);
-    badCrc[gz.length - 6] ^= 0xff; // inside the CRC-32 of the trailer
+    badCrc[gz.length - 6] = badCrc[gz.length - 6]! ^ 0xff; // inside the CRC-32 of the trailer
     const e = await failure(decode('gzip', badCrc));
     expect(e.kind).toBe('format');
     expect(e.message).toBe('gzip stream is corrupt (incorrect data check)');

@@ -121,7 +121,7 @@ function manifestCase(row: IndexRow, dir: string, pick: string[], extra: Partial
   const manifest = readJson<ManifestDoc>(rawFile);
   const config = readJson<ConfigDoc>(path.join(dir, 'skopeo-inspect-config.json'));
   const skopeo = extra.skopeo ?? readJson<SkopeoInspect>(path.join(dir, 'skopeo-inspect.json'));
-  const docker = row.format === 'docker-archive';
+  const docker = row.format.startsWith('docker-archive');
   const manifestDigest = docker ? undefined : (extra.manifestDigest ?? row.digest);
   const allLayers = readLayersTsv(layersTsvPath(row));
   const layerGoldens = docker
@@ -178,7 +178,7 @@ const compressionOf = (mediaType: string) => (/\+gzip$|\.gzip$/.test(mediaType) 
 describe.skipIf(!HAS_SHARED)('the corpus (third-party images and goldens)', () => {
   it('lists good images of every format', () => {
     const formats = new Set(rows.map((r) => r.format));
-    expect([...formats].sort()).toEqual(['docker-archive', 'oci', 'oci-archive']);
+    for (const f of ['docker-archive', 'oci', 'oci-archive'] as const) expect(formats).toContain(f);
     expect(rows.length).toBeGreaterThanOrEqual(20);
   });
 
@@ -334,7 +334,7 @@ describe.skipIf(!HAS_SHARED)('the corpus (third-party images and goldens)', () =
         }
         if (c.syntheticDigest) expect(r.stdout).not.toContain(c.syntheticDigest.slice('sha256:'.length));
       }
-      expect(out.every((o) => (fileRows[0]!.format === 'docker-archive' ? o.manifestDigest === null : o.manifestDigest !== null))).toBe(true);
+      expect(out.every((o) => (fileRows[0]!.format.startsWith('docker-archive') ? o.manifestDigest === null : o.manifestDigest !== null))).toBe(true);
     });
 
     const distinct = new Set(fileCases.map((c) => c.manifest.config.digest));

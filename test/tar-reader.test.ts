@@ -160,6 +160,20 @@ describe('tar headers', () => {
     ]);
   });
 
+  it('takes a PAX mtime of 0 (the epoch, as reproducible builds write) over the header\'s', () => {
+    const [e] = read(tar().file('epoch', 'x', { mtime: 1_700_000_000, pax: { mtime: '0' } }).build()).entries;
+    expect(e!.mtime).toBe(0);
+  });
+
+  it('treats an empty PAX value as no record: the header\'s value stands', () => {
+    const archive = tar()
+      .globalPax({ uname: 'global-user' })
+      .file('kept-name', 'x', { uid: 42, uname: 'header-user', pax: { path: '', uid: '', uname: '' } })
+      .build();
+    const [e] = read(archive).entries;
+    expect(e).toMatchObject({ path: 'kept-name', uid: 42, uname: 'header-user' });
+  });
+
   it('refuses a PAX size that is not a number', () => {
     const archive = tar().file('bad', 'x', { pax: { size: 'lots' } }).build();
     const e = failure(() => read(archive));
@@ -356,7 +370,7 @@ describe('damaged headers', () => {
 
   it('notices a single flipped byte in a header', () => {
     const archive = tar().file('a', 'abc').file('b', 'def').build();
-    archive[1024 + 10] ^= 0x01;
+    archive[1024 + 10] = archive[1024 + 10]! ^ 0x01;
     expect(failure(() => read(archive)).message).toBe('not a tar header at byte 1024 (checksum mismatch)');
   });
 

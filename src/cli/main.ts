@@ -28,11 +28,12 @@ export function buildProgram(io: Io): Command {
   const program = new Command('layerlens')
     .description('Analyse container images (docker save tarballs, OCI layouts) without a Docker daemon')
     .version(version())
-    .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(`layerlens: ${s.replace(/^error: /, 'error: ')}`),
+      // One line, as every failure is: commander's message (which may span lines, as "Did you
+      // mean ...?" does) and the hint that help exists.
+      outputError: (s, write) => write(`layerlens: ${s.trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`),
     })
     .exitOverride();
   registerImages(program, io);
@@ -44,7 +45,7 @@ export function buildProgram(io: Io): Command {
   registerChanges(program, io);
   registerCat(program, io);
   registerExport(program, io);
-  for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(run with --help for usage)');
+  for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
   return program;
 }
 

@@ -25,7 +25,7 @@ export function alignHistory(history: HistoryEntry[], layerCount: number): Align
   });
   let mismatch: string | undefined;
   if (history.length > 0 && next !== layerCount) {
-    mismatch = `history has ${next} entries that made a layer but the image has ${layerCount} layer${layerCount === 1 ? '' : 's'}`;
+    mismatch = `history has ${next} ${next === 1 ? 'entry' : 'entries'} that made a layer but the image has ${layerCount} layer${layerCount === 1 ? '' : 's'}`;
   }
   return { entries, layerEntry, mismatch };
 }

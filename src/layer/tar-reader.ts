@@ -257,7 +257,9 @@ export class TarReader {
   }
 
   private startEntry(h: RawHeader, dataOffset: number): void {
-    const pax = mergePax(this.globalPax, this.pendingPax);
+    const merged = mergePax(this.globalPax, this.pendingPax);
+    // A keyword with an empty value is cancelled (POSIX pax): the header's own field stands.
+    const pax = merged && new Map([...merged].filter(([, v]) => v.length > 0));
     let nameBytes = this.longName ?? h.name;
     let linkBytes = this.longLink ?? h.linkname;
     let size = h.size;
@@ -277,7 +279,11 @@ export class TarReader {
       uid = paxNumber(pax, 'uid', uid, this.opts.where);
       gid = paxNumber(pax, 'gid', gid, this.opts.where);
       const mt = pax.get('mtime');
-      if (mt) mtime = Math.floor(Number(mt.toString('latin1'))) || mtime;
+      if (mt) {
+        // Seconds since the epoch, maybe fractional or negative; 0 is a real time (the epoch).
+        const seconds = Number(mt.toString('latin1'));
+        if (Number.isFinite(seconds)) mtime = Math.floor(seconds);
+      }
       if (pax.has('uname')) uname = pax.get('uname')!.toString('utf8');
       if (pax.has('gname')) gname = pax.get('gname')!.toString('utf8');
       for (const [k, v] of pax) {

@@ -2,21 +2,14 @@
 // 10, padding 3, space-filled); `markdown` is a GitHub table; `boxed` is cli-table3 for
 // layerlens's own wider tables.
 import Table from 'cli-table3';
+// One width for cutting (ellipsis) and for padding, or a cut command would not line up.
+import { displayWidth } from './units.js';
 
 export interface Columns {
   headers: string[];
   rows: string[][];
   /** Right-align these columns in boxed tables (numbers). */
   numeric?: number[];
-}
-
-function displayWidth(s: string): number {
-  let w = 0;
-  for (const c of s) {
-    const cp = c.codePointAt(0)!;
-    w += cp >= 0x1100 && (cp <= 0x115f || (cp >= 0x2e80 && cp <= 0xa4cf) || (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0x20000 && cp <= 0x3fffd)) ? 2 : 1;
-  }
-  return w;
 }
 
 /** docker's table writer: every cell but the last in a row padded to its column's width + 3, at least 10. */

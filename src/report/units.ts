@@ -63,10 +63,15 @@ export function isoTime(created: string | undefined): string {
   return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** docker's stringutils.Ellipsis: cut to `max` display columns, ending with "…". */
+/**
+ * docker's formatter.Ellipsis: cut to `max` display columns, ending with "…". A width of 1 keeps
+ * the first character alone (whatever its width), and 0 or less gives nothing.
+ */
 export function ellipsis(s: string, max: number): string {
+  if (max <= 0) return '';
   const chars = [...s];
-  const width = (c: string) => (isWide(c.codePointAt(0)!) ? 2 : 1);
+  if (max === 1) return chars[0] ?? '';
+  const width = (c: string) => charWidth(c.codePointAt(0)!);
   let total = 0;
   for (const c of chars) total += width(c);
   if (total <= max) return s;
@@ -78,6 +83,18 @@ export function ellipsis(s: string, max: number): string {
     w += width(c);
   }
   return `${out}…`;
+}
+
+/** Columns a character takes on a terminal: 2 for East Asian wide and full-width characters and emoji, else 1. */
+export function charWidth(cp: number): number {
+  return isWide(cp) ? 2 : 1;
+}
+
+/** Columns a string takes on a terminal (what docker's tabwriter pads by). */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const c of s) w += charWidth(c.codePointAt(0)!);
+  return w;
 }
 
 function isWide(cp: number): boolean {

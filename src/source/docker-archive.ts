@@ -30,7 +30,7 @@ export async function readDockerArchive(store: Store, policy: VerifyPolicy): Pro
   const where = { file: store.file, member: 'manifest.json' };
   const doc = parseJsonDocument(await store.read('manifest.json', MAX_JSON_BYTES), where, 'manifest.json');
   if (!Array.isArray(doc)) {
-    throw new LayerlensError('format', `manifest.json is ${doc === null ? 'null' : `a ${typeof doc}`}, expected an array of images`, where);
+    throw new LayerlensError('format', `manifest.json is ${doc === null ? 'null' : typeof doc === 'object' ? 'an object' : `a ${typeof doc}`}, expected an array of images`, where);
   }
   if (doc.length === 0) throw new LayerlensError('format', 'manifest.json lists no images', where);
   const out: ArchiveContents = { images: [], unavailable: [] };
@@ -67,7 +67,7 @@ async function readEntry(store: Store, entry: unknown, i: number, policy: Verify
   const config = parseConfig(parseJsonDocument(configBytes, cwhere, 'config'), cwhere);
   const warnings: string[] = [];
   if (config.diffIds.length !== layerMembers.length) {
-    warnings.push(`manifest.json lists ${layerMembers.length} layers but the config has ${config.diffIds.length} diff_ids`);
+    warnings.push(`manifest.json lists ${layerMembers.length} layer${layerMembers.length === 1 ? '' : 's'} but the config has ${config.diffIds.length} diff_ids`);
   }
   const sources = isObject(entry.LayerSources) ? entry.LayerSources : {};
   const layers: Layer[] = layerMembers.map((member, j) => {
@@ -76,7 +76,8 @@ async function readEntry(store: Store, entry: unknown, i: number, policy: Verify
     const size = store.size(member);
     const urls = source ? stringArray(source.urls) : [];
     if (size === undefined && urls.length === 0) {
-      throw new LayerlensError('missing', `layer ${j} of image ${i} is missing`, { file: store.file, member });
+      // The member's name may be a link or a legacy ID; the diff_id is the digest that names the layer.
+      throw new LayerlensError('missing', `layer ${j} of image ${i} is missing${diffId ? ` (diff_id ${diffId})` : ''}`, { file: store.file, member });
     }
     // LayerSources describes the layer as a registry serves it (for a foreign layer, the blob
     // behind its URLs), while `docker save` writes the layer itself uncompressed: the descriptor

@@ -167,7 +167,7 @@ async function readImage(store: Store, d: Descriptor, names: string[], indexDige
   const config = parseConfig(parseJsonDocument(configBytes, { file: store.file, member: configMember }, 'config'), { file: store.file, member: configMember });
   const warnings: string[] = [];
   if (config.diffIds.length !== manifest.layers.length) {
-    warnings.push(`manifest lists ${manifest.layers.length} layers but the config has ${config.diffIds.length} diff_ids`);
+    warnings.push(`manifest lists ${manifest.layers.length} layer${manifest.layers.length === 1 ? '' : 's'} but the config has ${config.diffIds.length} diff_ids`);
   }
   const layers: Layer[] = manifest.layers.map((l, i) => {
     const path = blobPath(l.digest);

@@ -66,7 +66,7 @@ export class TarStore implements Store {
         try {
           reader.push(block);
         } catch (e) {
-          throw new LayerlensError('format', 'not a container image: neither a tar archive nor a gzip- or zstd-compressed one', where, { cause: e });
+          throw new LayerlensError('format', this.notATar(), where, { cause: e });
         }
       } else {
         reader.push(n === BLOCK ? block : block.subarray(0, n));
@@ -87,9 +87,14 @@ export class TarStore implements Store {
       }
     }
     if (this.members.size === 0 && pos < BLOCK) {
-      throw new LayerlensError('format', fileSize === 0 ? 'is empty' : 'not a container image: neither a tar archive nor a gzip- or zstd-compressed one', where);
+      throw new LayerlensError('format', fileSize === 0 ? 'is empty' : this.notATar(), where);
     }
     reader.finish();
+  }
+
+  private notATar(): string {
+    if (this.container === 'tar') return 'not a container image: neither a tar archive nor a gzip- or zstd-compressed one';
+    return `not a container image: it is ${this.container === 'tar+zstd' ? 'zstd' : 'gzip'}-compressed, but what it holds is not a tar archive`;
   }
 
   /** Follow links to a regular member; undefined when absent, dangling or looping. */

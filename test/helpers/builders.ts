@@ -490,7 +490,7 @@ export function blobPath(digest: string): string {
 // ---------------------------------------------------------------------------------------------
 // Files: a directory or a tar
 
-export type Node = { kind: 'file'; data: Buffer } | { kind: 'symlink'; target: string } | { kind: 'dir' };
+export type Node = { kind: 'file'; data: Buffer } | { kind: 'symlink'; target: string } | { kind: 'hardlink'; target: string } | { kind: 'dir' };
 
 /** Files in insertion order, written out as a directory or as a tar. */
 export class Tree {
@@ -504,6 +504,12 @@ export class Tree {
 
   symlink(p: string, target: string): this {
     this.nodes.set(p, { kind: 'symlink', target });
+    return this;
+  }
+
+  /** A hard link to another file of the tree (a tar `1` entry; a real link on disk). */
+  hardlink(p: string, target: string): this {
+    this.nodes.set(p, { kind: 'hardlink', target });
     return this;
   }
 
@@ -527,8 +533,12 @@ export class Tree {
     return [...this.nodes.keys()];
   }
 
-  /** A tar of the tree; parent directories get entries of their own (as docker save writes them). */
-  toTar(opts: BuildOptions & { dirs?: boolean } = {}): Buffer {
+  /**
+   * A tar of the tree; parent directories get entries of their own (as docker save writes them).
+   * `names` writes every member's name the given way (ustar prefix for names with a slash, GNU
+   * `L`, or PAX `path`) instead of only the names longer than 100 bytes (PAX).
+   */
+  toTar(opts: BuildOptions & { dirs?: boolean; names?: 'prefix' | 'gnu' | 'pax' } = {}): Buffer {
     const t = tar();
     const seen = new Set<string>();
     for (const [p, n] of this.nodes) {
@@ -543,9 +553,11 @@ export class Tree {
         }
       }
       seen.add(p);
-      const long = Buffer.byteLength(p) > 100 ? ({ longName: 'pax' } as const) : {};
+      const forced = opts.names && (opts.names !== 'prefix' || p.includes('/')) ? opts.names : undefined;
+      const long = forced ? { longName: forced } : Buffer.byteLength(p) > 100 ? ({ longName: 'pax' } as const) : {};
       if (n.kind === 'file') t.file(p, n.data, { mtime: 0, ...long });
       else if (n.kind === 'symlink') t.symlink(p, n.target, { mtime: 0, ...long });
+      else if (n.kind === 'hardlink') t.hardlink(p, n.target, { mtime: 0, ...long });
       else t.dir(`${p}/`, { mtime: 0, ...long });
     }
     return t.build(opts);
@@ -559,6 +571,7 @@ export class Tree {
       fs.mkdirSync(path.dirname(full), { recursive: true });
       if (n.kind === 'file') fs.writeFileSync(full, n.data);
       else if (n.kind === 'symlink') fs.symlinkSync(n.target, full);
+      else if (n.kind === 'hardlink') fs.linkSync(path.join(dir, n.target), full);
       else fs.mkdirSync(full, { recursive: true });
     }
     return dir;

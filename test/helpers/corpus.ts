@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { corpus } from './shared.js';
 
-export type CorpusFormat = 'oci' | 'oci-archive' | 'docker-archive';
+export type CorpusFormat = 'oci' | 'oci-archive' | 'docker-archive' | 'docker-archive+gzip';
 
 /** One line of INDEX.tsv: one image (or one index) of one file. */
 export interface IndexRow {
@@ -90,8 +90,9 @@ export function goldenDir(row: IndexRow): string {
       candidates = [path.join(g, 'oci-archive', name), path.join(g, 'oci-archive'), path.join(g, 'oci', ref)];
       break;
     }
-    case 'docker-archive': {
-      const name = base.replace(/\.docker-archive\.tar$/, '');
+    case 'docker-archive':
+    case 'docker-archive+gzip': {
+      const name = base.replace(/\.docker-archive\.tar(\.gz)?$/, '');
       const d = path.join(g, 'docker-archive');
       candidates = [
         ...(row.ofFile > 1 ? [path.join(d, `${name}@${row.nth}`)] : []),
