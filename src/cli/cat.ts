@@ -14,7 +14,7 @@ export function registerCat(program: Command, io: Io): void {
     const { file, image } = await openOne(arg, flags, io);
     try {
       const layer = parseLayer(flags.layer, image);
-      const { union } = await unionAt(image, layer, flags.verify !== false, io);
+      const { union } = await unionAt(image, layer, flags.verify !== false, io, () => false);
       await catFile(union, image.layers, path, io.stdout as never, { verify: flags.verify !== false, file: file.file });
     } finally {
       await file.close();

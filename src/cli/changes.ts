@@ -20,7 +20,7 @@ export function registerChanges(program: Command, io: Io): void {
     try {
       const only = flags.layer === undefined ? undefined : parseLayer(flags.layer, image);
       const last = only ?? image.layers.length - 1;
-      const { scans, changeSets } = await unionAt(image, last, flags.verify !== false, io);
+      const { scans, changeSets } = await unionAt(image, last, flags.verify !== false, io, (l) => only === undefined || l === only);
       const history = alignHistory(image.config.history, image.layers.length);
       const layers = changeSets
         .filter((s) => only === undefined || s.layer === only)

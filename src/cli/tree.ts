@@ -36,8 +36,8 @@ export function registerTree(program: Command, io: Io): void {
     const { file, image } = await openOne(arg, flags, io);
     try {
       const layer = parseLayer(flags.layer, image);
-      if (image.layers.length === 0) throw new LayerlensError('usage', 'the image has no layers: its filesystem is empty', { file: file.file });
-      const { union, changeSets } = await unionAt(image, layer, flags.verify !== false, io);
+      // An image without layers has an empty filesystem: the root alone, as `umoci unpack` makes it.
+      const { union, changeSets } = await unionAt(image, layer, flags.verify !== false, io, (l) => !!flags.changes && l === layer);
       const start = union.resolve(path);
       if (!start) throw new LayerlensError('usage', `no such path in the image at layer ${layer}: ${path}`, { file: file.file });
       if (flags.flat) {

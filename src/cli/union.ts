@@ -16,8 +16,8 @@ export function parseLayer(value: string | undefined, image: Image): number {
   return n < 0 ? count + n : n;
 }
 
-export async function unionAt(image: Image, upTo: number, verify: boolean, io: Io): Promise<UnionResult> {
-  const result = await buildUnion(image.layers, { verify, file: image.file, upTo });
+export async function unionAt(image: Image, upTo: number, verify: boolean, io: Io, keepChanges?: (layer: number) => boolean): Promise<UnionResult> {
+  const result = await buildUnion(image.layers, { verify, file: image.file, upTo, keepChanges });
   for (const s of result.scans) {
     for (const n of s.notes) warn(io, `note: ${n}`);
     for (const u of s.unverified) warn(io, `warning: not verified: ${u}`);

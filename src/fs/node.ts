@@ -1,6 +1,9 @@
-// One path in a filesystem tree. Regular files that are hard links of each other share an
-// `inode` number and their content fields; a node made by a tar hardlink entry also keeps the
-// path it linked to.
+// One path in a filesystem tree, kept small because an image can hold hundreds of thousands:
+// the common fields are plain numbers and strings on the node, the rare ones (link targets,
+// device numbers, xattrs, a hard link's content source) live in `extra`, and the sha256 is
+// kept as 32 raw bytes in a latin1 string rather than 64 hex characters.
+// Regular files that are hard links of each other share an `inode` number and their content
+// fields; a node made by a tar hardlink entry also keeps the path it linked to.
 
 export type NodeType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo';
 
@@ -13,26 +16,34 @@ export interface Content {
   entry: number;
 }
 
+interface Extra {
+  linkTarget?: string;
+  devMajor?: number;
+  devMinor?: number;
+  xattrs?: Map<string, Buffer>;
+  /** A hard link's content lives where its target's was written. */
+  dataLayer?: number;
+  dataEntry?: number;
+}
+
 export class FsNode {
-  children: Map<string, FsNode> | undefined;
+  children: Map<string, FsNode> | undefined = undefined;
   type: NodeType;
   mode = 0o755;
   uid = 0;
   gid = 0;
   mtime = 0;
-  /** Symlink target, or for a hardlink entry the path it was linked to. */
-  linkTarget?: string;
-  /** Made by a tar hardlink entry. */
-  hardlink = false;
-  devMajor = 0;
-  devMinor = 0;
-  xattrs?: Map<string, Buffer>;
-  /** Regular files: the content, shared between hard links. */
-  content?: Content;
+  /** Regular files: content bytes. */
+  size = 0;
+  /** Regular files: sha256 as 32 raw bytes (latin1), or undefined. */
+  digest: string | undefined = undefined;
   inode = 0;
-  /** The layer and entry that last wrote this node (-1 for directories layerlens had to imply). */
+  /** The layer and entry that last wrote this node (-1 for directories implied by their children). */
   layer = -1;
   entry = -1;
+  /** Made by a tar hardlink entry. */
+  hardlink = false;
+  private extra: Extra | undefined = undefined;
 
   constructor(
     public name: string,
@@ -43,14 +54,76 @@ export class FsNode {
     if (type === 'dir') this.children = new Map();
   }
 
+  private more(): Extra {
+    return (this.extra ??= {});
+  }
+
+  /** Symlink target, or for a hardlink entry the path it was linked to. */
+  get linkTarget(): string | undefined {
+    return this.extra?.linkTarget;
+  }
+  set linkTarget(v: string | undefined) {
+    if (v !== undefined || this.extra) this.more().linkTarget = v;
+  }
+
+  get devMajor(): number {
+    return this.extra?.devMajor ?? 0;
+  }
+  set devMajor(v: number) {
+    if (v || this.extra) this.more().devMajor = v;
+  }
+
+  get devMinor(): number {
+    return this.extra?.devMinor ?? 0;
+  }
+  set devMinor(v: number) {
+    if (v || this.extra) this.more().devMinor = v;
+  }
+
+  get xattrs(): Map<string, Buffer> | undefined {
+    return this.extra?.xattrs;
+  }
+  set xattrs(v: Map<string, Buffer> | undefined) {
+    if (v !== undefined || this.extra) this.more().xattrs = v;
+  }
+
+  /** sha256 of a regular file's content, hex. */
+  get sha256(): string | undefined {
+    return this.digest === undefined ? undefined : Buffer.from(this.digest, 'latin1').toString('hex');
+  }
+
+  /** A regular file's content: size, sha256 and where its bytes are. Undefined for other types. */
+  get content(): Content | undefined {
+    if (this.type !== 'file') return undefined;
+    const hard = this.hardlink && this.extra?.dataLayer !== undefined;
+    return { size: this.size, sha256: this.sha256, layer: hard ? this.extra!.dataLayer! : this.layer, entry: hard ? this.extra!.dataEntry! : this.entry };
+  }
+  set content(c: Content | undefined) {
+    this.size = c?.size ?? 0;
+    this.digest = c?.sha256 === undefined ? undefined : Buffer.from(c.sha256, 'hex').toString('latin1');
+    if (this.hardlink && c) {
+      const x = this.more();
+      x.dataLayer = c.layer;
+      x.dataEntry = c.entry;
+    }
+  }
+
+  /** Content copied from another node (a hard link shares its target's bytes). */
+  shareContent(from: FsNode): void {
+    this.size = from.size;
+    this.digest = from.digest;
+    const c = from.content;
+    if (c) {
+      const x = this.more();
+      x.dataLayer = c.layer;
+      x.dataEntry = c.entry;
+    }
+  }
+
   get path(): string {
     const parts: string[] = [];
     for (let n: FsNode | null = this; n && n.parent; n = n.parent) parts.push(n.name);
     return '/' + parts.reverse().join('/');
-  }
-
-  get size(): number {
-    return this.content?.size ?? 0;
   }
 
   /** Every node below this one, depth first. */

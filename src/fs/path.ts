@@ -23,7 +23,21 @@ export function joinPath(components: readonly string[]): string {
   return '/' + components.join('/');
 }
 
-/** Bytewise comparison of UTF-8 paths (the order of `sort` in the C locale and of the goldens). */
+/**
+ * Bytewise comparison of the UTF-8 forms of two paths (the order of `sort` in the C locale and
+ * of the goldens), without encoding them: UTF-16 code units order the same as UTF-8 bytes except
+ * that a surrogate (a character above U+FFFF) sorts after U+E000..U+FFFF in UTF-8.
+ */
 export function comparePaths(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys && (xs ? y : x) >= 0xe000) return xs ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
 }

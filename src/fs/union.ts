@@ -1,8 +1,10 @@
 // The union filesystem, built one layer at a time with OCI whiteout semantics, as containerd and
 // umoci apply layers:
 // - a layer's opaque markers (`.wh..wh..opq`) and whiteouts (`.wh.NAME`) act only on what the
-//   layers below it had, whatever their position in the tar: they are applied first, then the
-//   layer's other entries, in tar order (a later duplicate wins);
+//   layers below it had, wherever they stand in the tar: entries are applied as they stream
+//   past, every node remembers the layer that wrote it, and a whiteout removes only nodes of
+//   lower layers (keeping, as a plain directory, a lower directory that this layer has already
+//   put entries in); a later duplicate in one layer wins;
 // - a non-directory replaces a directory and everything under it; a directory over a directory
 //   keeps the children and takes the new metadata;
 // - parents are resolved inside the root: a symlink on the way is followed, `..` stops at `/`,
@@ -25,7 +27,7 @@ interface Snapshot {
   gid: number;
   mtime: number;
   size: number;
-  sha256?: string;
+  digest?: string;
   linkTarget?: string;
   xattrs?: Map<string, Buffer>;
   devMajor: number;
@@ -50,7 +52,7 @@ function snapshot(n: FsNode): Snapshot {
     gid: n.gid,
     mtime: n.mtime,
     size: n.size,
-    sha256: n.content?.sha256,
+    digest: n.digest,
     linkTarget: n.type === 'symlink' ? n.linkTarget : undefined,
     xattrs: n.xattrs,
     devMajor: n.devMajor,
@@ -74,7 +76,7 @@ function diff(before: Snapshot, after: FsNode): ChangeReason[] {
   const r: ChangeReason[] = [];
   if (before.type !== after.type || (before.type === 'char' || before.type === 'block') && (before.devMajor !== after.devMajor || before.devMinor !== after.devMinor)) r.push('type');
   if (before.type === 'file' && after.type === 'file') {
-    if (before.sha256 !== after.content?.sha256) r.push('content');
+    if (before.digest !== after.digest) r.push('content');
     if (before.size !== after.size) r.push('size');
   }
   if (before.mode !== after.mode) r.push('mode');
@@ -95,7 +97,7 @@ export class Union {
    * Walk to the directory named by `components`, following symlinks inside the root.
    * With `create`, missing directories are made; a non-directory on the way ends the walk.
    */
-  resolveDir(components: readonly string[], create: boolean, layer = -1): FsNode | undefined {
+  resolveDir(components: readonly string[], create: boolean, layer = -1, onImplied?: (n: FsNode) => void): FsNode | undefined {
     let cur = this.root;
     const stack = [...components];
     let hops = 0;
@@ -112,7 +114,7 @@ export class Union {
         child = new FsNode(name, cur, 'dir');
         child.layer = layer;
         cur.children!.set(name, child);
-        this.onImplied?.(child);
+        onImplied?.(child);
       }
       if (child.type === 'symlink') {
         if (++hops > MAX_SYMLINK_HOPS) throw new LayerlensError('limit', `too many levels of symbolic links resolving ${joinPath(components)}`);
@@ -138,145 +140,171 @@ export class Union {
   /** The node at `path` with a final symlink followed too (inside the root). */
   resolve(path: string): FsNode | undefined {
     let node = this.lookup(path);
-    let current = splitPath(path);
+    let current: string[];
     for (let hops = 0; node && node.type === 'symlink'; hops++) {
       if (hops >= MAX_SYMLINK_HOPS) throw new LayerlensError('limit', `too many levels of symbolic links resolving ${path}`);
       const target = node.linkTarget ?? '';
+      // From the directory the link really is in (its parents may have been symlinks too);
       // `..` stops at the root, as resolution inside the root must.
-      current = clampJoin(current.slice(0, -1), target);
+      current = clampJoin(splitPath(node.path).slice(0, -1), target);
       node = current.length === 0 ? this.root : this.resolveDir(current.slice(0, -1), false)?.children?.get(current[current.length - 1]!);
     }
     return node;
   }
 
-  private onImplied?: (n: FsNode) => void;
+  /** A fresh inode number for a new regular file. */
+  newInode(): number {
+    return this.nextInode++;
+  }
+
+  /**
+   * Start applying layer `layer`: feed it entries in tar order, then `finish()`. With `track`
+   * false the layer's change set is not recorded (finish returns no changes), which saves the
+   * work for callers that only want the resulting tree.
+   */
+  beginLayer(layer: number, track = true): LayerApplier {
+    this.layers = Math.max(this.layers, layer + 1);
+    return new LayerApplier(this, layer, track);
+  }
 
   /** Apply one layer's entries on top of what is there; returns what the layer changed. */
   apply(entries: LayerEntry[], layer: number): ChangeSet {
-    const warnings: string[] = [];
-    const byPath = new Map<string, Touch>();
-    const touch = (path: string, node: FsNode | undefined): Touch => {
-      let t = byPath.get(path);
-      if (!t) {
-        t = { before: node ? snapshot(node) : null, after: node ?? null, size: 0 };
-        byPath.set(path, t);
-      }
-      return t;
-    };
-    const remove = (node: FsNode, via: Change['via']) => {
-      const path = node.path;
-      const t = touch(path, node);
-      let paths = 1;
-      let bytes = node.type === 'file' ? node.size : 0;
-      for (const d of node.descendants()) {
-        paths++;
-        if (d.type === 'file') bytes += d.size;
-        const td = byPath.get(d.path);
-        if (td) td.after = null;
-      }
-      node.parent!.children!.delete(node.name);
-      t.after = null;
-      t.via = via;
-      t.removedPaths = (t.removedPaths ?? 0) + paths;
-      t.removedBytes = (t.removedBytes ?? 0) + bytes;
-    };
+    const applier = this.beginLayer(layer);
+    for (const e of entries) applier.add(e);
+    return applier.finish();
+  }
+}
 
-    const opaques: string[][] = [];
-    const whiteouts: string[][] = [];
-    const adds: Array<{ e: LayerEntry; comps: string[] }> = [];
-    for (const e of entries) {
-      const comps = splitPath(e.path);
-      const base = comps[comps.length - 1];
-      if (base === OPAQUE_WHITEOUT) opaques.push(comps.slice(0, -1));
-      else if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) whiteouts.push([...comps.slice(0, -1), base.slice(WHITEOUT_PREFIX.length)]);
-      else adds.push({ e, comps });
-    }
+/** One layer being applied; it records what each path was before the layer first touched it. */
+export class LayerApplier {
+  /** Touched nodes in the order they were first touched; merged by path when the layer is done. */
+  private readonly byNode = new Map<FsNode, Touch>();
+  private readonly warnings: string[] = [];
+  private readonly implied = (n: FsNode) => {
+    if (this.track) this.touch(n, false).after = n;
+  };
 
-    // 1. Opaque directories: hide everything the lower layers had in them.
-    for (const dirComps of opaques) {
-      const dir = this.resolveDir(dirComps, false);
-      if (!dir || !dir.children) continue;
-      for (const child of [...dir.children.values()]) remove(child, 'opaque');
-    }
-    // 2. Whiteouts: remove the named path and all beneath it from the lower layers.
-    for (const comps of whiteouts) {
-      const name = comps[comps.length - 1]!;
-      if (name === '' || name === '.' || name === '..') continue;
-      const dir = this.resolveDir(comps.slice(0, -1), false);
-      const node = dir?.children?.get(name);
-      if (node) remove(node, 'whiteout');
-    }
-    // 3. The layer's own entries, in order.
-    this.onImplied = (n) => {
-      const t = touch(n.path, undefined);
-      t.after = n;
-    };
-    try {
-      for (const { e, comps } of adds) this.add(e, comps, layer, touch, remove, warnings);
-    } finally {
-      this.onImplied = undefined;
-    }
-    this.layers = Math.max(this.layers, layer + 1);
+  constructor(
+    private readonly union: Union,
+    readonly layer: number,
+    private readonly track = true,
+  ) {}
 
-    const changes: Change[] = [];
-    for (const [path, t] of byPath) {
-      if (t.before === null && t.after === null) continue;
-      if (t.before === null) {
-        changes.push({ path, kind: 'added', reasons: [], type: typeName(t.after!), size: t.size });
-      } else if (t.after === null) {
-        changes.push({ path, kind: 'removed', reasons: [], type: t.before.hardlink ? 'hardlink' : t.before.type, size: 0, removedPaths: t.removedPaths, removedBytes: t.removedBytes, via: t.via });
-      } else {
-        const reasons = diff(t.before, t.after);
-        // A directory re-emitted as the parent of a change is not itself a change.
-        if (t.after.type === 'dir' && t.before.type === 'dir' && reasons.every((r) => r === 'mtime')) continue;
-        const change: Change = { path, kind: 'modified', reasons, type: typeName(t.after), size: t.size };
-        if (t.removedPaths) {
-          change.removedPaths = t.removedPaths;
-          change.removedBytes = t.removedBytes;
-          change.via = t.via;
-        }
-        changes.push(change);
-      }
+  private readonly scratch: Touch = { before: null, after: null, size: 0 };
+
+  /** Record a node the layer is about to change (`existed`: it was there before), once. */
+  private touch(node: FsNode, existed: boolean): Touch {
+    if (!this.track) return this.scratch;
+    let t = this.byNode.get(node);
+    if (!t) {
+      t = { before: existed ? snapshot(node) : null, after: node, size: 0 };
+      this.byNode.set(node, t);
     }
-    changes.sort((a, b) => comparePaths(a.path, b.path));
-    return { layer, changes, warnings };
+    return t;
   }
 
-  private add(
-    e: LayerEntry,
-    comps: string[],
-    layer: number,
-    touch: (path: string, node: FsNode | undefined) => Touch,
-    remove: (node: FsNode, via: Change['via']) => void,
-    warnings: string[],
-  ): void {
+  private remove(node: FsNode, via: Change['via']): void {
+    if (!this.track) {
+      node.parent!.children!.delete(node.name);
+      return;
+    }
+    const t = this.touch(node, true);
+    let paths = 1;
+    let bytes = node.type === 'file' ? node.size : 0;
+    for (const d of node.descendants()) {
+      paths++;
+      if (d.type === 'file') bytes += d.size;
+      const td = this.byNode.get(d);
+      if (td) td.after = null;
+    }
+    node.parent!.children!.delete(node.name);
+    t.after = null;
+    t.via = via;
+    t.removedPaths = (t.removedPaths ?? 0) + paths;
+    t.removedBytes = (t.removedBytes ?? 0) + bytes;
+  }
+
+  private isCurrent(n: FsNode): boolean {
+    return n.layer === this.layer;
+  }
+
+  private hasCurrent(n: FsNode): boolean {
+    for (const d of n.descendants()) if (this.isCurrent(d)) return true;
+    return false;
+  }
+
+  /**
+   * Remove what the lower layers had at `n`, keeping what this layer wrote: a whiteout or an
+   * opaque marker never hides an entry of its own layer, whatever their order in the tar.
+   */
+  private purgeLower(n: FsNode, via: Change['via']): void {
+    if (!this.isCurrent(n) && !this.hasCurrent(n)) {
+      this.remove(n, via);
+      return;
+    }
+    if (n.children) for (const c of [...n.children.values()]) this.purgeLower(c, via);
+    if (!this.isCurrent(n)) {
+      // A lower directory kept only for this layer's entries inside it: as if the whiteout came
+      // first and the entries then implied a fresh directory.
+      const t = this.touch(n, true);
+      n.mode = 0o755;
+      n.uid = 0;
+      n.gid = 0;
+      n.mtime = 0;
+      n.xattrs = undefined;
+      n.layer = this.layer;
+      n.entry = -1;
+      t.after = n;
+    }
+  }
+
+  /** Apply one entry; returns the node it made (so its content hash can be set when known). */
+  add(e: LayerEntry): FsNode | undefined {
+    const comps = splitPath(e.path);
+    const base = comps[comps.length - 1];
+    if (base === OPAQUE_WHITEOUT) {
+      const dir = this.union.resolveDir(comps.slice(0, -1), false);
+      if (dir?.children) for (const child of [...dir.children.values()]) this.purgeLower(child, 'opaque');
+      return undefined;
+    }
+    if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) {
+      const name = base.slice(WHITEOUT_PREFIX.length);
+      if (name === '' || name === '.' || name === '..') return undefined;
+      const node = this.union.resolveDir(comps.slice(0, -1), false)?.children?.get(name);
+      if (node) this.purgeLower(node, 'whiteout');
+      return undefined;
+    }
+    return this.addEntry(e, comps);
+  }
+
+  private addEntry(e: LayerEntry, comps: string[]): FsNode | undefined {
+    const layer = this.layer;
+    const union = this.union;
     if (comps.length === 0) {
       // The root itself (`./`): only its metadata.
-      if (e.type === 'dir') this.setMeta(this.root, e, layer);
-      return;
+      if (e.type === 'dir') setMeta(union.root, e, layer, union);
+      return undefined;
     }
     if (e.type === 'other') {
-      warnings.push(`${e.path}: tar entry type ${JSON.stringify(e.type)} is not a filesystem object; ignored`);
-      return;
+      this.warnings.push(`${e.path}: tar entry type ${JSON.stringify(e.type)} is not a filesystem object; ignored`);
+      return undefined;
     }
-    const dir = this.resolveDir(comps.slice(0, -1), true, layer);
+    const dir = union.resolveDir(comps.slice(0, -1), true, layer, this.implied);
     if (!dir) {
-      warnings.push(`${e.path}: a parent is not a directory; entry ignored (tar and umoci would fail here)`);
-      return;
+      this.warnings.push(`${e.path}: a parent is not a directory; entry ignored (tar and umoci would fail here)`);
+      return undefined;
     }
     const name = comps[comps.length - 1]!;
     const existing = dir.children!.get(name);
-    const path = existing ? existing.path : (dir.parent ? dir.path : '') + '/' + name;
 
     if (e.type === 'hardlink') {
-      const target = this.lookup(e.linkname);
+      const target = union.lookup(e.linkname);
       if (!target || target.type === 'dir') {
-        warnings.push(`${e.path}: hardlink to ${target ? 'a directory' : 'a missing path'} ${e.linkname}; entry ignored`);
-        return;
+        this.warnings.push(`${e.path}: hardlink to ${target ? 'a directory' : 'a missing path'} ${e.linkname}; entry ignored`);
+        return undefined;
       }
-      if (target === existing) return; // a link to itself changes nothing
-      const t = touch(path, existing);
-      if (existing) this.replaceChildrenOf(existing, remove);
+      if (target === existing) return undefined; // a link to itself changes nothing
+      if (existing) this.replace(existing);
       const node = new FsNode(name, dir, target.type);
       node.mode = target.mode;
       node.uid = target.uid;
@@ -287,53 +315,107 @@ export class Union {
       node.hardlink = true;
       node.devMajor = target.devMajor;
       node.devMinor = target.devMinor;
-      node.content = target.content;
-      if (target.inode === 0) target.inode = this.nextInode++;
+      node.shareContent(target);
+      if (target.inode === 0) target.inode = union.newInode();
       node.inode = target.inode;
       node.layer = layer;
       node.entry = e.ordinal;
       dir.children!.set(name, node);
-      t.after = node;
-      return;
+      this.touch(node, false);
+      return undefined;
     }
 
-    const t = touch(path, existing);
     if (existing && existing.type === 'dir' && e.type === 'dir') {
-      this.setMeta(existing, e, layer);
-      t.after = existing;
-      return;
+      this.touch(existing, true);
+      setMeta(existing, e, layer, union);
+      return existing;
     }
-    if (existing) this.replaceChildrenOf(existing, remove);
+    if (existing) this.replace(existing);
     const node = new FsNode(name, dir, e.type);
-    this.setMeta(node, e, layer);
+    setMeta(node, e, layer, union);
     dir.children!.set(name, node);
-    t.after = node;
+    const t = this.touch(node, false);
     if (e.type === 'file') t.size = e.size;
+    return node;
   }
 
-  /** A directory about to be replaced by something else: its children go (as umoci removes them). */
-  private replaceChildrenOf(existing: FsNode, remove: (node: FsNode, via: Change['via']) => void): void {
-    if (existing.type === 'dir' && existing.children) for (const child of [...existing.children.values()]) remove(child, 'replaced');
+  /**
+   * A node about to be replaced by a new one at its path: a directory's children go (as umoci
+   * removes them); the new node is recorded against what was there.
+   */
+  private replace(existing: FsNode): void {
+    const t = this.touch(existing, true);
+    if (existing.type === 'dir' && existing.children) for (const child of [...existing.children.values()]) this.remove(child, 'replaced');
+    t.after = null;
   }
 
-  private setMeta(node: FsNode, e: LayerEntry, layer: number): void {
-    node.mode = e.mode;
-    node.uid = e.uid;
-    node.gid = e.gid;
-    node.mtime = e.mtime;
-    node.xattrs = e.xattrs;
-    node.layer = layer;
-    node.entry = e.ordinal;
-    node.hardlink = false;
-    if (e.type === 'symlink') node.linkTarget = e.linkname;
-    if (e.type === 'char' || e.type === 'block') {
-      node.devMajor = e.devMajor;
-      node.devMinor = e.devMinor;
+  /** The layer is done: what it changed, against what was there before it. */
+  finish(): ChangeSet {
+    // Merge touches by path: what was there first, what is there last.
+    const byPath = new Map<string, Touch>();
+    for (const [node, t] of this.byNode) {
+      const path = node.path;
+      const m = byPath.get(path);
+      if (!m) {
+        byPath.set(path, { ...t });
+        continue;
+      }
+      // Later touches at one path are nodes that replaced the earlier ones.
+      if (m.before === null) m.before = t.before;
+      m.after = t.after;
+      if (t.after !== null) m.size = t.size;
+      if (t.removedPaths) {
+        m.removedPaths = (m.removedPaths ?? 0) + t.removedPaths;
+        m.removedBytes = (m.removedBytes ?? 0) + (t.removedBytes ?? 0);
+        m.via = t.via;
+      }
     }
-    if (e.type === 'file') {
-      node.content = { size: e.size, sha256: e.sha256, layer, entry: e.ordinal };
-      node.inode = this.nextInode++;
+    const changes: Change[] = [];
+    for (const [path, t] of byPath) {
+      if (t.before === null && t.after === null) continue;
+      if (t.before === null) {
+        changes.push({ path, kind: 'added', reasons: NO_REASONS, type: typeName(t.after!), size: t.size });
+      } else if (t.after === null) {
+        changes.push({ path, kind: 'removed', reasons: NO_REASONS, type: t.before.hardlink ? 'hardlink' : t.before.type, size: 0, removedPaths: t.removedPaths, removedBytes: t.removedBytes, via: t.via });
+      } else {
+        const reasons = diff(t.before, t.after);
+        // A directory re-emitted as the parent of a change is not itself a change.
+        if (t.after.type === 'dir' && t.before.type === 'dir' && reasons.every((r) => r === 'mtime')) continue;
+        const change: Change = { path, kind: 'modified', reasons: reasons.length ? reasons : NO_REASONS, type: typeName(t.after), size: t.size };
+        if (t.removedPaths) {
+          change.removedPaths = t.removedPaths;
+          change.removedBytes = t.removedBytes;
+          change.via = t.via;
+        }
+        changes.push(change);
+      }
     }
+    this.byNode.clear();
+    changes.sort((a, b) => comparePaths(a.path, b.path));
+    return { layer: this.layer, changes, warnings: this.warnings };
+  }
+}
+
+const NO_REASONS: ChangeReason[] = Object.freeze([]) as unknown as ChangeReason[];
+
+function setMeta(node: FsNode, e: LayerEntry, layer: number, union: Union): void {
+  // A symlink has no permissions of its own on Linux: extracted, it is always 0777.
+  node.mode = e.type === 'symlink' ? 0o777 : e.mode;
+  node.uid = e.uid;
+  node.gid = e.gid;
+  node.mtime = e.mtime;
+  node.xattrs = e.xattrs;
+  node.layer = layer;
+  node.entry = e.ordinal;
+  node.hardlink = false;
+  if (e.type === 'symlink') node.linkTarget = e.linkname;
+  if (e.type === 'char' || e.type === 'block') {
+    node.devMajor = e.devMajor;
+    node.devMinor = e.devMinor;
+  }
+  if (e.type === 'file') {
+    node.content = { size: e.size, sha256: e.sha256, layer, entry: e.ordinal };
+    node.inode = union.newInode();
   }
 }
 

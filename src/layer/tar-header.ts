@@ -2,6 +2,9 @@
 // and PAX extended records. Used by the streaming reader for layers and by the outer-archive
 // index alike.
 import { LayerlensError } from '../image/errors.js';
+import type { SparseRegion } from './sparse.js';
+
+export { decodeName } from './names.js';
 
 export const BLOCK = 512;
 
@@ -24,6 +27,8 @@ export interface RawHeader {
   format: 'ustar' | 'gnu' | 'v7';
   /** GNU sparse ('S') headers: the apparent file size. */
   gnuRealSize?: number;
+  /** GNU sparse ('S') headers: the map entries in the header, and whether extension blocks follow. */
+  gnuSparse?: { map: SparseRegion[]; extended: boolean };
 }
 
 function isZeroBlock(b: Buffer, at: number): boolean {
@@ -75,14 +80,16 @@ export function parseNumeric(b: Buffer, start: number, len: number): number {
 
 function checksumOk(b: Buffer, at: number): boolean {
   const stored = parseNumeric(b, at + 148, 8);
+  // The checksum field counts as eight spaces. Sum the block in one tight loop, then correct.
   let unsigned = 0;
-  let signed = 0;
-  for (let i = at; i < at + BLOCK; i++) {
-    const c = i >= at + 148 && i < at + 156 ? 0x20 : b[i]!;
-    unsigned += c;
-    signed += c > 127 ? c - 256 : c;
-  }
-  return stored === unsigned || stored === signed;
+  for (let i = at; i < at + BLOCK; i++) unsigned += b[i]!;
+  for (let i = at + 148; i < at + 156; i++) unsigned -= b[i]!;
+  unsigned += 8 * 0x20;
+  if (stored === unsigned) return true;
+  // Some old writers summed signed bytes.
+  let signed = unsigned;
+  for (let i = at; i < at + BLOCK; i++) if (b[i]! > 127 && (i < at + 148 || i >= at + 156)) signed -= 256;
+  return stored === signed;
 }
 
 /**
@@ -121,8 +128,23 @@ export function parseHeader(b: Buffer, at: number, where: { file?: string; membe
     devMinor: parseNumeric(b, at + 337, 8),
     format,
   };
-  if (format === 'gnu' && typeflag === 'S') header.gnuRealSize = parseNumeric(b, at + 483, 12);
+  if (format === 'gnu' && typeflag === 'S') {
+    header.gnuRealSize = parseNumeric(b, at + 483, 12);
+    const map: SparseRegion[] = [];
+    readOldGnuSparseEntries(b, at + 386, 4, map);
+    header.gnuSparse = { map, extended: b[at + 482] !== 0 };
+  }
   return header;
+}
+
+/** Old GNU sparse map entries (offset, length: 12-byte numbers) in a header or an extension block. */
+export function readOldGnuSparseEntries(b: Buffer, at: number, count: number, into: SparseRegion[]): void {
+  for (let i = 0; i < count; i++) {
+    const p = at + i * 24;
+    // As GNU tar and BSD tar read it: an entry whose offset field starts with NUL ends the list.
+    if (b[p] === 0) break;
+    into.push({ offset: parseNumeric(b, p, 12), length: parseNumeric(b, p + 12, 12) });
+  }
 }
 
 export function entryType(typeflag: string): EntryType {
@@ -154,9 +176,15 @@ export function isMetaTypeflag(typeflag: string): boolean {
   return typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K' || typeflag === 'X';
 }
 
-/** PAX records: `LEN key=value\n`, LEN counting the whole record. Values stay bytes. */
+/**
+ * PAX records: `LEN key=value\n`, LEN counting the whole record. Values stay bytes. A repeated
+ * keyword keeps its last value, as POSIX says, except GNU tar's sparse format 0.0, whose
+ * `GNU.sparse.offset` / `GNU.sparse.numbytes` pairs repeat in order: they are gathered, in order,
+ * into one `GNU.sparse.map` value as format 0.1 writes it.
+ */
 export function parsePax(data: Buffer, where: { file?: string; member?: string }): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
+  const sparse0: string[] = [];
   let i = 0;
   while (i < data.length) {
     if (data[i] === 0) break; // some writers pad with NULs
@@ -169,41 +197,17 @@ export function parsePax(data: Buffer, where: { file?: string; member?: string }
     const record = data.subarray(sp + 1, i + len - 1); // drop the trailing newline
     const eq = record.indexOf(0x3d);
     if (eq < 0) throw new LayerlensError('format', 'PAX record without "="', where);
-    out.set(record.toString('utf8', 0, eq), record.subarray(eq + 1));
+    const key = record.toString('utf8', 0, eq);
+    const value = record.subarray(eq + 1);
+    if (key === 'GNU.sparse.offset' || key === 'GNU.sparse.numbytes') {
+      if ((key === 'GNU.sparse.offset') !== (sparse0.length % 2 === 0) || value.includes(0x2c)) {
+        throw new LayerlensError('format', 'PAX sparse map (GNU.sparse.offset and GNU.sparse.numbytes records) is not in offset, numbytes order', where);
+      }
+      sparse0.push(value.toString('latin1'));
+    }
+    out.set(key, value);
     i += len;
   }
-  return out;
-}
-
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-
-/** A path as text: UTF-8 where it is valid, other bytes shown as \xNN. */
-export function decodeName(b: Buffer): string {
-  let ascii = true;
-  for (let i = 0; i < b.length; i++) if (b[i]! > 0x7f) { ascii = false; break; }
-  if (ascii) return b.toString('latin1');
-  try {
-    return utf8Strict.decode(b);
-  } catch {
-    // fall through to escaping
-  }
-  let out = '';
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i]!;
-    const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (len > 0 && i + len <= b.length) {
-      try {
-        const s = utf8Strict.decode(b.subarray(i, i + len));
-        out += s;
-        i += len;
-        continue;
-      } catch {
-        // invalid sequence: escape this byte
-      }
-    }
-    out += `\\x${c.toString(16).padStart(2, '0')}`;
-    i++;
-  }
+  if (sparse0.length > 0) out.set('GNU.sparse.map', Buffer.from(sparse0.join(','), 'latin1'));
   return out;
 }
