@@ -18,6 +18,8 @@ export type { Image, ImageFile, Layer, ImageFormat, Container, UnavailableImage 
 export { alignHistory } from './image/history.js';
 
 export { TarReader, type TarEntry, type EntrySink } from './layer/tar-reader.js';
+export type { SparseInfo, SparseRegion, SparseFormat } from './layer/sparse.js';
+export { decodeName, encodeName, escapeName } from './layer/names.js';
 export { sniffCompression, type Compression } from './layer/compression.js';
 export { scanLayer, scanImageLayers, type LayerScan, type ScanOptions } from './layer/scan.js';
 

@@ -39,7 +39,7 @@ const entries = (compression: 'gzip' | 'zstd' | 'none', ...n: number[]): LayersE
 const NOT_AN_IMAGE = /not a container image: no manifest\.json or index\.json; found /;
 const NOT_A_TAR = /not a container image: neither a tar archive nor a gzip- or zstd-compressed one$/;
 /** The placeholder layers of containers/image's layout fixtures ("insert binary content here #N"). */
-const PLACEHOLDER_LAYER = /: blobs\/sha256\/[0-9a-f]{64}: tar ends inside a header at byte 0$/;
+const PLACEHOLDER_LAYER = /: blobs\/sha256\/[0-9a-f]{64}: not a tar archive: 3[34] bytes, too short for a tar header$/;
 const AMD64 = 'linux/amd64';
 const THREE_DIFF_IDS = /^layerlens: warning: manifest\.json lists 1 layer but the config has 3 diff_ids$/;
 

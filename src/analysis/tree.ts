@@ -1,7 +1,7 @@
 // A view of the union for display: one subtree, cut at a depth, sorted by name or size, with
 // each path marked by what a layer did to it (removed paths shown where they were).
 import { describeChange, type ChangeSet } from '../fs/changes.js';
-import { directorySizes } from '../fs/flat.js';
+import { directorySizes, hardlinkGroups, listedLinkTarget, listedType } from '../fs/flat.js';
 import type { FsNode } from '../fs/node.js';
 import { comparePaths } from '../fs/path.js';
 
@@ -30,6 +30,10 @@ export interface TreeViewOptions {
 
 export function treeView(start: FsNode, options: TreeViewOptions = {}): TreeNodeView {
   const sizes = directorySizes(start);
+  let root = start;
+  while (root.parent) root = root.parent;
+  // Hard-link groups count every name in the image, not only those under `start`.
+  const groups = hardlinkGroups(root);
   const changeByPath = new Map<string, string>();
   const removedByParent = new Map<string, TreeNodeView[]>();
   if (options.changes) {
@@ -49,12 +53,12 @@ export function treeView(start: FsNode, options: TreeViewOptions = {}): TreeNode
     const v: TreeNodeView = {
       name: n.name || '/',
       path,
-      type: n.hardlink ? 'hardlink' : n.type,
+      type: listedType(n, groups),
       mode: n.mode,
       uid: n.uid,
       gid: n.gid,
       size: n.type === 'dir' ? sizes.get(n) ?? 0 : n.size,
-      linkTarget: n.type === 'symlink' || n.hardlink ? n.linkTarget ?? null : null,
+      linkTarget: listedLinkTarget(n, path, groups),
     };
     const change = changeByPath.get(path);
     if (change) v.change = change;

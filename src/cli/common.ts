@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { LayerlensError } from '../image/errors.js';
 import type { Image, ImageFile } from '../image/model.js';
-import { parseFormat, type Format, type RenderOptions } from '../report/format.js';
+import { parseFormat, showName, type Format, type RenderOptions } from '../report/format.js';
 import { openImageFile } from '../source/open.js';
 import { openImage } from '../source/open-image.js';
 import { splitPathRef } from '../source/select.js';
@@ -48,7 +48,7 @@ export function renderOptions(flags: CommonFlags, io: Io, formats?: Format[]): R
 }
 
 export function warn(io: Io, message: string): void {
-  io.stderr.write(`layerlens: ${message}\n`);
+  io.stderr.write(`layerlens: ${showName(message)}\n`);
 }
 
 export async function openFile(arg: string, flags: { verify?: boolean }, io: Io): Promise<{ file: ImageFile; ref?: string }> {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isLayerlensError } from '../image/errors.js';
+import { showName } from '../report/format.js';
 import { registerAnalyze } from './analyze.js';
 import type { Io } from './common.js';
 import { registerHistory } from './history.js';
@@ -74,7 +75,8 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
       return 2;
     }
     if (isLayerlensError(e)) {
-      full.stderr.write(`layerlens: error: ${e.oneLine()}\n`);
+      // Messages quote paths from archives: bytes that are not UTF-8 are shown as \xNN.
+      full.stderr.write(`layerlens: error: ${showName(e.oneLine())}\n`);
       return 2;
     }
     const err = e as Error;

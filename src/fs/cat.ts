@@ -3,13 +3,22 @@
 import type { Writable } from 'node:stream';
 import { LayerlensError } from '../image/errors.js';
 import type { Layer } from '../image/model.js';
+import { unescapeName } from '../layer/names.js';
 import { scanLayer } from '../layer/scan.js';
 import type { Union } from './union.js';
 import { writeWithBackpressure } from './write.js';
 
 export async function catFile(union: Union, layers: Layer[], path: string, out: Writable, opts: { verify: boolean; file?: string }): Promise<number> {
-  const node = union.resolve(path);
   const where = { file: opts.file };
+  let node;
+  try {
+    // A name that is not UTF-8 is listed with its bytes as \xNN; that form finds it too.
+    node = union.resolve(path) ?? (path.includes('\\x') ? union.resolve(unescapeName(path)) : undefined);
+  } catch (e) {
+    // A symlink loop: say which image it is in.
+    if (e instanceof LayerlensError && e.file === undefined) throw new LayerlensError(e.kind, e.message, where, { cause: e });
+    throw e;
+  }
   if (!node) throw new LayerlensError('usage', `no such file in the image: ${path}`, where);
   if (node.type === 'dir') throw new LayerlensError('usage', `${path} is a directory`, where);
   if (node.type !== 'file' || !node.content) throw new LayerlensError('usage', `${path} is a ${node.type}, not a regular file`, where);
@@ -27,11 +36,16 @@ export async function catFile(union: Union, layers: Layer[], path: string, out: 
     onEntry: (e) => {
       ordinal++;
       if (ordinal !== content.entry) return;
-      if (e.sparseRealSize !== undefined) throw new LayerlensError('unsupported', `${path} is stored as a sparse file, which cat does not expand yet`, { file: opts.file, member: layer.member });
+      // A sparse file arrives expanded; its holes come as lengths, written as zeros at the
+      // stream's pace.
       return {
         data: (chunk) => {
           written += chunk.length;
           writer.write(chunk);
+        },
+        hole: (n) => {
+          written += n;
+          writer.zeros(n);
         },
         end: () => {},
       };

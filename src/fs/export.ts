@@ -1,6 +1,6 @@
 // The flattened filesystem as one tar, as `crane export` writes it: what a container would see,
-// with no whiteouts. Directories, symlinks and special files come first (parents before
-// children), then each file's content streamed from the layer that holds it, in layer order,
+// with no whiteouts. The root, directories, symlinks and special files come first (parents
+// before children), then each file's content streamed from the layer that holds it, in layer order,
 // then the other names of hard-linked files as hardlink entries to the first.
 import type { Writable } from 'node:stream';
 import type { Layer } from '../image/model.js';
@@ -66,7 +66,10 @@ export async function exportUnion(union: Union, layers: Layer[], out: Writable, 
   };
   walk(union.root, '/');
 
-  // 1. Directories, symlinks, devices, fifos.
+  // 1. The root (`./`, so that extraction gives it the image's mode and owner, as umoci
+  // unpack does), then directories, symlinks, devices, fifos.
+  await emit(header('./', union.root));
+  entries++;
   others.sort((a, b) => comparePaths(a[0], b[0]));
   for (const [path, n] of others) {
     await emit(header(path, n));
@@ -105,15 +108,24 @@ export async function exportUnion(union: Union, layers: Layer[], out: Writable, 
         bytes += h.length;
         entries++;
         let written = 0;
+        // A sparse file is written expanded, as a regular file of its real size (as `crane
+        // export` writes it): the reader hands over its content with the holes as lengths of
+        // zeros, which the writer produces at the stream's pace.
         return {
           data: (chunk) => {
             const take = Math.min(chunk.length, size - written);
             if (take > 0) writer.write(take === chunk.length ? chunk : chunk.subarray(0, take));
             written += take;
           },
+          hole: (n) => {
+            const take = Math.min(n, size - written);
+            writer.zeros(take);
+            written += take;
+          },
           end: () => {
-            // A sparse entry stores fewer bytes than its size: the rest of its content is holes.
-            if (written < size) writer.write(Buffer.alloc(size - written));
+            // Content shorter than the union recorded (a layer changed under --no-verify) is
+            // padded so that the archive stays well-formed.
+            if (written < size) writer.zeros(size - written);
             writer.write(padding(size));
             bytes += size + padding(size).length;
           },

@@ -41,6 +41,47 @@ export function directorySizes(root: FsNode): Map<FsNode, number> {
   return sizes;
 }
 
+/**
+ * Hard-link groups of the whole union: each inode shared by more than one path, with those
+ * paths sorted bytewise (the first names the group, as `hardlink_group` of the goldens does).
+ */
+export function hardlinkGroups(root: FsNode): Map<number, string[]> {
+  // Count first, so that paths are kept only for the few inodes that have more than one.
+  const counts = new Map<number, number>();
+  const count = (n: FsNode) => {
+    if (n.type === 'file' && n.inode !== 0) counts.set(n.inode, (counts.get(n.inode) ?? 0) + 1);
+    if (n.children) for (const c of n.children.values()) count(c);
+  };
+  count(root);
+  const groups = new Map<number, string[]>();
+  for (const [inode, k] of counts) if (k > 1) groups.set(inode, []);
+  if (groups.size === 0) return groups;
+  const collect = (n: FsNode, path: string) => {
+    if (n.type === 'file') groups.get(n.inode)?.push(path);
+    if (n.children) for (const [name, c] of n.children) collect(c, path === '/' ? `/${name}` : `${path}/${name}`);
+  };
+  collect(root, '/');
+  for (const paths of groups.values()) paths.sort(comparePaths);
+  return groups;
+}
+
+/**
+ * How a node is listed: a regular file made by a hardlink entry is a `hardlink` only while it
+ * still shares its content with another path (its target may have been removed or replaced since);
+ * a hard link to a symlink or a device is another name of that symlink or device.
+ */
+export function listedType(n: FsNode, groups: Map<number, string[]>): FlatType {
+  return n.hardlink && n.type === 'file' && groups.has(n.inode) ? 'hardlink' : n.type;
+}
+
+/** A symlink's target; for a hard link, the path it was linked to (or, if that path now holds something else, another name of its content). */
+export function listedLinkTarget(n: FsNode, path: string, groups: Map<number, string[]>): string | null {
+  if (n.type === 'symlink') return n.linkTarget ?? null;
+  const group = n.type === 'file' && n.hardlink ? groups.get(n.inode) : undefined;
+  if (!group) return null;
+  return n.linkTarget !== undefined && n.linkTarget !== path && group.includes(n.linkTarget) ? n.linkTarget : group.find((p) => p !== path) ?? null;
+}
+
 export function flatten(union: Union, under?: FsNode): FlatRecord[] {
   const start = under ?? union.root;
   const dirSizes = directorySizes(start);
@@ -50,34 +91,26 @@ export function flatten(union: Union, under?: FsNode): FlatRecord[] {
     if (n.children) for (const [name, c] of n.children) walk(c, path === '/' ? `/${name}` : `${path}/${name}`);
   };
   walk(start, start.path);
-  // Hard-link groups: paths sharing an inode.
-  const groups = new Map<number, string[]>();
-  for (const [path, n] of nodes) {
-    if (n.inode !== 0 && n.type === 'file') {
-      let g = groups.get(n.inode);
-      if (!g) groups.set(n.inode, (g = []));
-      g.push(path);
-    }
-  }
-  const groupName = new Map<number, string>();
-  for (const [inode, paths] of groups) if (paths.length > 1) groupName.set(inode, paths.reduce((a, b) => (comparePaths(a, b) <= 0 ? a : b)));
+  // Hard-link groups count every name in the image, not only those under `under`.
+  const groups = hardlinkGroups(union.root);
   const records = nodes.map(([path, n]): FlatRecord => {
     const isDev = n.type === 'char' || n.type === 'block';
-    const links = n.type === 'file' && n.inode !== 0 ? groups.get(n.inode)!.length : 1;
+    const group = n.type === 'file' ? groups.get(n.inode) : undefined;
     return {
       path,
-      type: n.hardlink ? 'hardlink' : n.type,
+      type: listedType(n, groups),
       mode: n.mode,
       uid: n.uid,
       gid: n.gid,
       size: n.type === 'dir' ? dirSizes.get(n) ?? 0 : n.size,
       sha256: n.type === 'file' ? n.content?.sha256 ?? null : null,
-      linkTarget: n.type === 'symlink' || n.hardlink ? n.linkTarget ?? null : null,
+      linkTarget: listedLinkTarget(n, path, groups),
       devMajor: isDev ? n.devMajor : null,
       devMinor: isDev ? n.devMinor : null,
-      links,
-      hardlinkGroup: links > 1 ? groupName.get(n.inode) ?? null : null,
-      layer: n.layer,
+      links: group?.length ?? 1,
+      hardlinkGroup: group?.[0] ?? null,
+      // A directory no entry wrote (implied by its children) has no layer.
+      layer: n.type === 'dir' && n.entry === -1 ? -1 : n.layer,
     };
   });
   records.sort((a, b) => comparePaths(a.path, b.path));

@@ -1,19 +1,31 @@
 // A streaming tar reader: bytes in (any chunking), entries out. It never holds an entry's content;
 // content is handed to the entry's sink as views of the incoming chunks. Extended headers (PAX,
-// GNU long names) are gathered, bounded, and folded into the entry they describe.
+// GNU long names) are gathered, bounded, and folded into the entry they describe. Sparse files
+// (every GNU tar format, see sparse.ts) are expanded on the way: the sink receives the file's
+// content, holes as zeros, never the stored form.
 import { LayerlensError } from '../image/errors.js';
-import { BLOCK, decodeName, entryType, isMetaTypeflag, parseHeader, parsePax, type EntryType, type RawHeader } from './tar-header.js';
+import { decodeName, quoteName } from './names.js';
+import { parseSparseMap1x0, parseSparseMapList, SparseExpander, validateSparseMap, type SparseInfo, type SparseRegion } from './sparse.js';
+import { BLOCK, entryType, isMetaTypeflag, parseHeader, parsePax, readOldGnuSparseEntries, type EntryType, type RawHeader } from './tar-header.js';
 
 export interface TarEntry {
-  /** The name as text (UTF-8, with invalid bytes shown as \xNN), exactly as stored. */
+  /**
+   * The name as text, exactly as stored: UTF-8, with each byte that is not valid UTF-8 kept as a
+   * lone surrogate U+DC80..U+DCFF (`encodeName` gives the bytes back, `escapeName` shows \xNN).
+   */
   path: string;
   type: EntryType;
   typeflag: string;
   mode: number;
   uid: number;
   gid: number;
-  /** Content bytes stored in the archive for this entry. */
+  /**
+   * Content size: the bytes an entry sink receives. For a sparse file, its real (apparent) size,
+   * holes included; otherwise the bytes stored.
+   */
   size: number;
+  /** Bytes stored in the archive from `dataOffset` (for a sparse file, its data regions only). */
+  storedSize: number;
   mtime: number;
   linkname: string;
   uname: string;
@@ -22,16 +34,25 @@ export interface TarEntry {
   devMinor: number;
   /** SCHILY.xattr.* records, values as bytes. */
   xattrs?: Map<string, Buffer>;
-  /** For sparse files: the apparent size (size is what the archive stores). */
-  sparseRealSize?: number;
+  /** Sparse files: the format and the map of data regions (`size` is the real size). */
+  sparse?: SparseInfo;
   /** Byte offset of the entry's first header (extended headers included). */
   headerOffset: number;
-  /** Byte offset of the entry's content. */
+  /** Byte offset of the entry's stored content (for a PAX 1.0 sparse file, after its map). */
   dataOffset: number;
 }
 
+/**
+ * Receives an entry's content, in order, as views of the reader's input (or of a shared zero
+ * buffer): a sink copies what it keeps and never writes into a chunk.
+ */
 export interface EntrySink {
   data(chunk: Buffer): void;
+  /**
+   * Optional: a run of `length` zero bytes (a hole of a sparse file), given as a length rather
+   * than as zero chunks, for sinks that can produce zeros themselves at their own pace.
+   */
+  hole?(length: number): void;
   end(): void;
 }
 
@@ -46,8 +67,21 @@ const enum State {
   Header,
   Data,
   Meta,
+  /** The sparse map at the start of a PAX 1.0 sparse entry's data. */
+  SparseMap,
   Padding,
   End,
+}
+
+interface SparseMapRead {
+  entry: TarEntry;
+  sparse: SparseInfo;
+  block: Buffer;
+  fill: number;
+  /** Map bytes read so far (whole blocks). */
+  bytes: number;
+  lines: string[];
+  partial: string;
 }
 
 export class TarReader {
@@ -64,7 +98,9 @@ export class TarReader {
   private longName: Buffer | undefined;
   private longLink: Buffer | undefined;
   private firstHeaderOffset = -1;
-  private sparseExtension: RawHeader | undefined;
+  /** An old GNU sparse header whose map continues in extension blocks. */
+  private oldSparse: { header: RawHeader; map: SparseRegion[]; blocks: number } | undefined;
+  private mapRead: SparseMapRead | undefined;
   private readonly maxMeta: number;
   entries = 0;
   currentPath = '';
@@ -122,6 +158,17 @@ export class TarReader {
           if (this.remaining === 0) this.endMeta();
           break;
         }
+        case State.SparseMap: {
+          const m = this.mapRead!;
+          const take = Math.min(this.remaining, BLOCK - m.fill, len - pos);
+          chunk.copy(m.block, m.fill, pos, pos + take);
+          m.fill += take;
+          pos += take;
+          this.offset += take;
+          this.remaining -= take;
+          if (m.fill === BLOCK || this.remaining === 0) this.onSparseMapBlock();
+          break;
+        }
         case State.Padding: {
           const take = Math.min(this.padding, len - pos);
           pos += take;
@@ -140,6 +187,8 @@ export class TarReader {
    */
   get metaBytesWanted(): number {
     if (this.state === State.Meta) return this.remaining + this.padding;
+    // A PAX 1.0 sparse map is read a block at a time, until it is complete.
+    if (this.state === State.SparseMap) return Math.min(this.remaining, BLOCK - this.mapRead!.fill);
     return 0;
   }
 
@@ -178,29 +227,51 @@ export class TarReader {
   finish(): void {
     const where = this.opts.where;
     if (this.state === State.Data || this.state === State.Meta) {
-      throw new LayerlensError('truncated', `tar ends inside the content of ${JSON.stringify(this.currentPath)} (${this.remaining} bytes missing)`, where);
+      throw new LayerlensError('truncated', `tar ends inside the content of ${quoteName(this.currentPath)} (${this.remaining} bytes missing)`, where);
+    }
+    if (this.state === State.SparseMap) {
+      throw new LayerlensError('truncated', `tar ends inside the sparse map of ${quoteName(this.mapRead!.entry.path)}`, where);
     }
     if (this.state === State.Header && this.headerFill > 0) {
       const partial = this.headerBuf.subarray(0, this.headerFill);
-      if (partial.some((b) => b !== 0)) throw new LayerlensError('truncated', `tar ends inside a header at byte ${this.offset - this.headerFill}`, where);
+      const at = this.offset - this.headerFill;
+      if (partial.some((b) => b !== 0)) {
+        // Fewer bytes than one header from the start: this never was a tar (a placeholder, a
+        // text file), not a tar cut short.
+        if (at === 0) throw new LayerlensError('format', `not a tar archive: ${this.headerFill} byte${this.headerFill === 1 ? '' : 's'}, too short for a tar header`, where);
+        throw new LayerlensError('truncated', `tar ends inside a header at byte ${at}`, where);
+      }
     }
-    if (this.meta || this.pendingPax || this.longName || this.longLink || this.sparseExtension) {
+    if (this.meta || this.pendingPax || this.longName || this.longLink || this.oldSparse) {
       throw new LayerlensError('truncated', 'tar ends after an extended header with no entry', where);
     }
   }
 
   private onHeaderBlock(b: Buffer, at: number, blockOffset: number): void {
-    if (this.sparseExtension) {
-      // GNU sparse extension blocks: more of the sparse map, not content; byte 504 says if
+    if (this.oldSparse) {
+      // GNU sparse extension blocks: 21 more map entries each, not content; byte 504 says if
       // another follows.
+      const s = this.oldSparse;
+      if (++s.blocks * BLOCK > this.maxMeta) {
+        throw new LayerlensError('limit', `sparse map of ${quoteName(decodeName(this.longName ?? s.header.name))} at byte ${blockOffset} exceeds the ${this.maxMeta}-byte limit`, this.opts.where);
+      }
+      readOldGnuSparseEntries(b, at, 21, s.map);
       if (b[at + 504] === 0) {
-        const h = this.sparseExtension;
-        this.sparseExtension = undefined;
-        this.startEntry(h, blockOffset + BLOCK);
+        this.oldSparse = undefined;
+        this.startEntry(s.header, blockOffset + BLOCK, s.map);
       }
       return;
     }
-    const header = parseHeader(b, at, this.opts.where, blockOffset);
+    let header: RawHeader | null;
+    try {
+      header = parseHeader(b, at, this.opts.where, blockOffset);
+    } catch (e) {
+      // Bytes that do not even start like a tar: say so, rather than name a header at byte 0.
+      if (blockOffset === 0 && e instanceof LayerlensError && e.message.endsWith('(checksum mismatch)')) {
+        throw new LayerlensError('format', 'not a tar archive: its first 512 bytes are not a tar header (checksum mismatch)', this.opts.where, { cause: e });
+      }
+      throw e;
+    }
     if (header === null) {
       // One zero block is enough: some writers emit only one; data after it is not an entry.
       this.state = State.End;
@@ -218,13 +289,19 @@ export class TarReader {
       else this.state = State.Meta;
       return;
     }
-    if (header.typeflag === 'S' && header.format === 'gnu' && b[at + 482] !== 0) {
-      // The header's name and linkname are views of the block, which the next block overwrites
-      // (the reader's own buffer, or a caller's reused one): keep copies until the entry starts.
-      this.sparseExtension = { ...header, name: Buffer.from(header.name), linkname: Buffer.from(header.linkname) };
-      return;
+    if (header.typeflag === 'S') {
+      if (!header.gnuSparse) {
+        // star writes 'S' entries with another layout; nothing that builds images does.
+        throw new LayerlensError('unsupported', `sparse file ${quoteName(decodeName(this.longName ?? header.name))} at byte ${blockOffset} is not in GNU tar's format (typeflag S in a ${header.format} header)`, this.opts.where);
+      }
+      if (header.gnuSparse.extended) {
+        // The header's name and linkname are views of the block, which the next block overwrites
+        // (the reader's own buffer, or a caller's reused one): keep copies until the entry starts.
+        this.oldSparse = { header: { ...header, name: Buffer.from(header.name), linkname: Buffer.from(header.linkname) }, map: [...header.gnuSparse.map], blocks: 0 };
+        return;
+      }
     }
-    this.startEntry(header, blockOffset + BLOCK);
+    this.startEntry(header, blockOffset + BLOCK, header.gnuSparse?.map);
   }
 
   private endMeta(): void {
@@ -256,7 +333,8 @@ export class TarReader {
     this.state = this.padding > 0 ? State.Padding : State.Header;
   }
 
-  private startEntry(h: RawHeader, dataOffset: number): void {
+  private startEntry(h: RawHeader, dataOffset: number, gnuSparseMap?: SparseRegion[]): void {
+    const where = this.opts.where;
     const merged = mergePax(this.globalPax, this.pendingPax);
     // A keyword with an empty value is cancelled (POSIX pax): the header's own field stands.
     const pax = merged && new Map([...merged].filter(([, v]) => v.length > 0));
@@ -269,15 +347,14 @@ export class TarReader {
     let uname = h.uname;
     let gname = h.gname;
     let xattrs: Map<string, Buffer> | undefined;
-    let sparseRealSize = h.gnuRealSize;
     if (pax) {
       const path = pax.get('path');
       if (path) nameBytes = path;
       const linkpath = pax.get('linkpath');
       if (linkpath) linkBytes = linkpath;
-      size = paxNumber(pax, 'size', size, this.opts.where);
-      uid = paxNumber(pax, 'uid', uid, this.opts.where);
-      gid = paxNumber(pax, 'gid', gid, this.opts.where);
+      size = paxNumber(pax, 'size', size, where);
+      uid = paxNumber(pax, 'uid', uid, where);
+      gid = paxNumber(pax, 'gid', gid, where);
       const mt = pax.get('mtime');
       if (mt) {
         // Seconds since the epoch, maybe fractional or negative; 0 is a real time (the epoch).
@@ -289,8 +366,8 @@ export class TarReader {
       for (const [k, v] of pax) {
         if (k.startsWith('SCHILY.xattr.')) (xattrs ??= new Map()).set(k.slice('SCHILY.xattr.'.length), v);
       }
-      const real = pax.get('GNU.sparse.realsize') ?? pax.get('GNU.sparse.size');
-      if (real) sparseRealSize = Number(real.toString('latin1'));
+      // GNU tar's sparse formats 0.1 and 1.0 store the file under a made-up name
+      // (`./GNUSparseFile.PID/NAME`) and the real one here.
       const sparseName = pax.get('GNU.sparse.name');
       if (sparseName) nameBytes = sparseName;
     }
@@ -301,15 +378,34 @@ export class TarReader {
     // Old tars mark a directory by a trailing slash on a regular-file entry; GNU tar and Go's
     // archive/tar read such an entry as a directory.
     if (h.typeflag === '0' && nameBytes.length > 0 && nameBytes[nameBytes.length - 1] === 0x2f) type = 'dir';
+    const path = decodeName(nameBytes);
+
+    // Sparse files: the header (old GNU) or the PAX records (0.0, 0.1) carry the map; 1.0 keeps
+    // it at the start of the data, read below before the entry is passed on.
+    let sparse: SparseInfo | undefined;
+    let realSize = size;
+    if (gnuSparseMap) {
+      sparse = { format: 'gnu', map: gnuSparseMap };
+      realSize = h.gnuRealSize ?? NaN;
+    } else if (pax && type === 'file') {
+      sparse = paxSparse(pax, path, where);
+      if (sparse) {
+        const real = pax.get('GNU.sparse.size') ?? pax.get('GNU.sparse.realsize');
+        if (real) realSize = decimalValue(real);
+        if (!Number.isSafeInteger(realSize)) throw new LayerlensError('format', `sparse file ${quoteName(path)} has an invalid real size ${JSON.stringify(real?.toString('latin1'))}`, where);
+      }
+    }
+
     // Whatever the type, `size` bytes of content follow the header and are skipped if unused.
     const entry: TarEntry = {
-      path: decodeName(nameBytes),
+      path,
       type,
       typeflag: h.typeflag,
       mode: h.mode,
       uid,
       gid,
-      size,
+      size: sparse ? realSize : size,
+      storedSize: size,
       mtime,
       linkname: decodeName(linkBytes),
       uname,
@@ -317,16 +413,56 @@ export class TarReader {
       devMajor: h.devMajor,
       devMinor: h.devMinor,
       xattrs,
-      sparseRealSize,
+      sparse,
       headerOffset: this.firstHeaderOffset >= 0 ? this.firstHeaderOffset : dataOffset - BLOCK,
       dataOffset,
     };
     this.firstHeaderOffset = -1;
+    this.currentPath = entry.path;
+    this.padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (sparse?.format === 'pax-1.0') {
+      this.mapRead = { entry, sparse, block: Buffer.alloc(BLOCK), fill: 0, bytes: 0, lines: [], partial: '' };
+      this.remaining = size;
+      if (size === 0) throw new LayerlensError('format', `sparse file ${quoteName(path)} has no room for its sparse map`, where);
+      this.state = State.SparseMap;
+      return;
+    }
+    this.emitEntry(entry);
+  }
+
+  /** One block (or the last bytes) of a PAX 1.0 sparse map. */
+  private onSparseMapBlock(): void {
+    const m = this.mapRead!;
+    const where = this.opts.where;
+    m.bytes += m.fill;
+    if (m.bytes > this.maxMeta) throw new LayerlensError('limit', `sparse map of ${quoteName(m.entry.path)} exceeds the ${this.maxMeta}-byte limit`, where);
+    const lines = (m.partial + m.block.toString('latin1', 0, m.fill)).split('\n');
+    m.partial = lines.pop()!;
+    m.fill = 0;
+    for (const l of lines) m.lines.push(l);
+    const map = parseSparseMap1x0(m.lines, m.entry.path, where);
+    if (!map) {
+      if (this.remaining === 0) throw new LayerlensError('format', `sparse map of ${quoteName(m.entry.path)} runs past the end of its data`, where);
+      return;
+    }
+    // The map is padded to a whole block; the data follows.
+    this.mapRead = undefined;
+    m.sparse.map = map;
+    m.entry.storedSize = this.remaining;
+    m.entry.dataOffset += m.bytes;
+    this.emitEntry(m.entry);
+  }
+
+  /** Pass an entry on and get ready for its content (padding is already set). */
+  private emitEntry(entry: TarEntry): void {
+    const where = this.opts.where;
+    // The map's size is bounded where it is read (a PAX header, extension blocks, the 1.0 map).
+    if (entry.sparse) validateSparseMap(entry.sparse.map, entry.size, entry.storedSize, entry.path, where);
     this.entries++;
     this.currentPath = entry.path;
-    this.sink = this.opts.onEntry(entry);
-    this.remaining = size;
-    this.padding = (BLOCK - (this.remaining % BLOCK)) % BLOCK;
+    const sink = this.opts.onEntry(entry);
+    this.sink = sink && entry.sparse ? new SparseExpander(entry.sparse.map, entry.size, sink, { path: entry.path, where }) : sink;
+    this.remaining = entry.storedSize;
     if (this.remaining === 0) this.endData();
     else this.state = State.Data;
   }
@@ -357,4 +493,34 @@ function paxNumber(pax: Map<string, Buffer>, key: string, fallback: number, wher
   const n = Number(v.toString('latin1'));
   if (!Number.isSafeInteger(n) || n < 0) throw new LayerlensError('format', `PAX ${key} ${JSON.stringify(v.toString('latin1'))} is not a valid number`, where);
   return n;
+}
+
+function decimalValue(v: Buffer): number {
+  const text = v.toString('latin1');
+  return /^[0-9]{1,16}$/.test(text) ? Number(text) : NaN;
+}
+
+/** The sparse map a PAX header describes (GNU tar's formats 0.0, 0.1 and 1.0), if any. */
+function paxSparse(pax: Map<string, Buffer>, path: string, where: { file?: string; member?: string }): SparseInfo | undefined {
+  const major = pax.get('GNU.sparse.major')?.toString('latin1');
+  const minor = pax.get('GNU.sparse.minor')?.toString('latin1');
+  let format: SparseInfo['format'];
+  if (major !== undefined || minor !== undefined) {
+    if (major === '1' && minor === '0') return { format: 'pax-1.0', map: [] };
+    if (major !== '0' || (minor !== '0' && minor !== '1')) {
+      throw new LayerlensError('unsupported', `sparse file ${quoteName(path)} is in GNU sparse format ${major ?? '?'}.${minor ?? '?'}, which layerlens does not read (it reads 0.0, 0.1 and 1.0)`, where);
+    }
+    format = minor === '0' ? 'pax-0.0' : 'pax-0.1';
+  } else if (pax.has('GNU.sparse.map')) {
+    // 0.0 and 0.1 name no version: 0.0 is told by its repeated offset/numbytes records.
+    format = pax.has('GNU.sparse.offset') ? 'pax-0.0' : 'pax-0.1';
+  } else {
+    return undefined;
+  }
+  const map = parseSparseMapList(pax.get('GNU.sparse.map')?.toString('latin1') ?? '', path, where);
+  const numblocks = pax.get('GNU.sparse.numblocks');
+  if (numblocks && decimalValue(numblocks) !== map.length) {
+    throw new LayerlensError('format', `sparse map of ${quoteName(path)} has ${map.length} entries, but GNU.sparse.numblocks says ${numblocks.toString('latin1')}`, where);
+  }
+  return { format, map };
 }

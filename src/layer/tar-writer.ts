@@ -1,6 +1,10 @@
 // Writing tar headers: ustar where the values fit, with a PAX extended header before the entry
 // for whatever does not (long or non-ASCII paths and link targets, large ids and sizes, xattrs),
-// as GNU tar --format=posix and crane export do.
+// as GNU tar --format=posix and crane export do. Names are written as the bytes they were read
+// from (`encodeName`): a name that is not UTF-8 goes in a PAX record marked `hdrcharset=BINARY`,
+// as libarchive writes it.
+import { isUtf8 } from 'node:buffer';
+import { encodeName } from './names.js';
 import { BLOCK } from './tar-header.js';
 
 export interface TarHeaderInput {
@@ -33,20 +37,27 @@ function paxRecord(key: string, value: Buffer): Buffer {
   return Buffer.concat([Buffer.from(String(len), 'latin1'), body]);
 }
 
-function isPortable(s: string, max: number): boolean {
-  return Buffer.byteLength(s, 'utf8') <= max && /^[\x20-\x7e]*$/.test(s);
+function isPortable(b: Buffer, max: number): boolean {
+  if (b.length > max) return false;
+  for (const c of b) if (c < 0x20 || c > 0x7e) return false;
+  return true;
+}
+
+/** A stand-in for the ustar field when the real value is in a PAX record: printable ASCII only. */
+function asciiStandIn(b: Buffer, max: number): string {
+  return b.subarray(0, max).toString('latin1').replace(/[^\x20-\x7e]/g, '_');
 }
 
 function rawHeader(h: { name: string; mode: number; uid: number; gid: number; size: number; mtime: number; typeflag: string; linkname: string; devMajor: number; devMinor: number }): Buffer {
   const b = Buffer.alloc(BLOCK);
-  b.write(h.name, 0, 100, 'utf8');
+  b.write(h.name, 0, 100, 'latin1');
   octal(b, 100, 8, h.mode & 0o7777);
   octal(b, 108, 8, h.uid);
   octal(b, 116, 8, h.gid);
   octal(b, 124, 12, h.size);
   octal(b, 136, 12, h.mtime);
   b.write(h.typeflag, 156, 1, 'latin1');
-  b.write(h.linkname, 157, 100, 'utf8');
+  b.write(h.linkname, 157, 100, 'latin1');
   b.write('ustar\u000000', 257, 8, 'latin1');
   octal(b, 329, 8, h.devMajor);
   octal(b, 337, 8, h.devMinor);
@@ -60,14 +71,17 @@ function rawHeader(h: { name: string; mode: number; uid: number; gid: number; si
 /** The header block(s) for one entry: a PAX header first when needed. Content and padding follow separately. */
 export function encodeHeader(e: TarHeaderInput): Buffer {
   const pax: Buffer[] = [];
-  let name = e.type === 'dir' && !e.path.endsWith('/') ? `${e.path}/` : e.path;
-  if (!isPortable(name, 100)) {
-    pax.push(paxRecord('path', Buffer.from(name, 'utf8')));
-    name = Buffer.from(name, 'utf8').subarray(0, 99).toString('latin1').replace(/[^\x20-\x7e]/g, '_');
+  const nameBytes = encodeName(e.type === 'dir' && !e.path.endsWith('/') ? `${e.path}/` : e.path);
+  const linkBytes = encodeName(e.linkname ?? '');
+  if (!isUtf8(nameBytes) || !isUtf8(linkBytes)) pax.push(paxRecord('hdrcharset', Buffer.from('BINARY')));
+  let name = nameBytes.toString('latin1');
+  if (!isPortable(nameBytes, 100)) {
+    pax.push(paxRecord('path', nameBytes));
+    name = asciiStandIn(nameBytes, 99);
   }
-  let linkname = e.linkname ?? '';
-  if (!isPortable(linkname, 100)) {
-    pax.push(paxRecord('linkpath', Buffer.from(linkname, 'utf8')));
+  let linkname = linkBytes.toString('latin1');
+  if (!isPortable(linkBytes, 100)) {
+    pax.push(paxRecord('linkpath', linkBytes));
     linkname = '';
   }
   const fits = (v: number, digits: number) => v >= 0 && v < 8 ** digits;

@@ -3,7 +3,7 @@
 import type { TreeNodeView } from '../analysis/tree.js';
 import { describeChange, type Change, type ChangeSet } from '../fs/changes.js';
 import type { FlatRecord } from '../fs/flat.js';
-import { json, type RenderOptions } from './format.js';
+import { json, showName, type RenderOptions } from './format.js';
 import { boxedTable, markdownTable, type Columns } from './table.js';
 import { humanSize } from './units.js';
 
@@ -28,9 +28,9 @@ export function renderTree(root: TreeNodeView, o: RenderOptions, withChanges: bo
   const line = (n: TreeNodeView, prefix: string) => {
     const mark = withChanges ? `${n.change ? MARK[n.change.split(' ')[0]!] ?? ' ' : ' '} ` : '';
     const owner = `${n.uid}:${n.gid}`;
-    const target = n.linkTarget ? (n.type === 'hardlink' ? ` link to ${n.linkTarget}` : ` → ${n.linkTarget}`) : '';
+    const target = n.linkTarget ? (n.type === 'hardlink' ? ` link to ${showName(n.linkTarget)}` : ` → ${showName(n.linkTarget)}`) : '';
     const more = n.truncated ? ` (${n.truncated} more below)` : '';
-    lines.push(`${mark}${modeString(n.type === 'hardlink' ? 'file' : n.type, n.mode)} ${owner.padStart(11)} ${sizeText(n.size, o).padStart(9)}  ${prefix}${n.name}${target}${more}`);
+    lines.push(`${mark}${modeString(n.type === 'hardlink' ? 'file' : n.type, n.mode)} ${owner.padStart(11)} ${sizeText(n.size, o).padStart(9)}  ${prefix}${showName(n.name)}${target}${more}`);
   };
   line({ ...root, name: root.path }, '');
   const walk = (n: TreeNodeView, indent: string) => {
@@ -51,17 +51,17 @@ export function renderFlat(records: FlatRecord[], o: RenderOptions): string {
   if (o.format === 'markdown') {
     const t: Columns = {
       headers: ['MODE', 'OWNER', 'SIZE', 'PATH'],
-      rows: records.map((r) => [modeString(r.type === 'hardlink' ? 'file' : r.type, r.mode), `${r.uid}:${r.gid}`, sizeText(r.size, o), r.path + linkSuffix(r)]),
+      rows: records.map((r) => [modeString(r.type === 'hardlink' ? 'file' : r.type, r.mode), `${r.uid}:${r.gid}`, sizeText(r.size, o), showName(r.path) + linkSuffix(r)]),
       numeric: [2],
     };
     return markdownTable(t);
   }
-  return records.map((r) => `${modeString(r.type === 'hardlink' ? 'file' : r.type, r.mode)} ${`${r.uid}:${r.gid}`.padStart(11)} ${sizeText(r.size, o).padStart(9)}  ${r.path}${linkSuffix(r)}`).join('\n') + '\n';
+  return records.map((r) => `${modeString(r.type === 'hardlink' ? 'file' : r.type, r.mode)} ${`${r.uid}:${r.gid}`.padStart(11)} ${sizeText(r.size, o).padStart(9)}  ${showName(r.path)}${linkSuffix(r)}`).join('\n') + '\n';
 }
 
 function linkSuffix(r: FlatRecord): string {
-  if (r.type === 'symlink') return ` → ${r.linkTarget}`;
-  if (r.type === 'hardlink') return ` link to ${r.linkTarget}`;
+  if (r.type === 'symlink') return ` → ${showName(r.linkTarget ?? '')}`;
+  if (r.type === 'hardlink') return ` link to ${showName(r.linkTarget ?? '')}`;
   if (r.type === 'char' || r.type === 'block') return ` (${r.devMajor},${r.devMinor})`;
   return '';
 }
@@ -119,13 +119,13 @@ export function renderChanges(layers: LayerChanges[], o: RenderOptions): string 
           describeChange(c) + (c.removedPaths && c.removedPaths > 1 ? ` (${c.removedPaths} paths, ${sizeText(c.removedBytes ?? 0, o)})` : ''),
           c.type,
           c.kind === 'removed' ? '' : sizeText(c.size, o),
-          c.path,
+          showName(c.path),
         ]),
         numeric: [3],
       };
       out += o.format === 'markdown' ? markdownTable(t) : boxedTable(t);
     }
-    for (const w of l.set.warnings) out += `warning: ${w}\n`;
+    for (const w of l.set.warnings) out += `warning: ${showName(w)}\n`;
     out += '\n';
   }
   return out;

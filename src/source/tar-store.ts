@@ -7,15 +7,21 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { LayerlensError } from '../image/errors.js';
 import type { Container } from '../image/model.js';
+import { expandSparseStream, type SparseRegion } from '../layer/sparse.js';
 import { BLOCK } from '../layer/tar-header.js';
 import { TarReader, type TarEntry } from '../layer/tar-reader.js';
 import { cleanMemberPath, type Store } from './store.js';
 
 interface Member {
   type: TarEntry['type'];
+  /** Content size (a sparse member's real size). */
   size: number;
+  /** Bytes stored from dataOffset. */
+  storedSize: number;
   dataOffset: number;
   linkname: string;
+  /** A sparse member's map: its content is expanded when read. */
+  sparse?: SparseRegion[];
 }
 
 const MAX_LINK_HOPS = 40;
@@ -52,8 +58,8 @@ export class TarStore implements Store {
         const clean = cleanMemberPath(e.path);
         // Members that climb out with `..` name nothing an image format can refer to.
         if (clean === undefined || clean === '') return;
-        this.members.set(clean, { type: e.type, size: e.size, dataOffset: e.dataOffset, linkname: e.linkname });
-        last = { path: clean, end: e.dataOffset + e.size };
+        this.members.set(clean, { type: e.type, size: e.size, storedSize: e.storedSize, dataOffset: e.dataOffset, linkname: e.linkname, sparse: e.sparse?.map });
+        last = { path: clean, end: e.dataOffset + e.storedSize };
       },
     });
     const block = Buffer.alloc(BLOCK);
@@ -73,8 +79,9 @@ export class TarStore implements Store {
       }
       pos += n;
       if (n < BLOCK) break;
-      const want = reader.metaBytesWanted;
-      if (want > 0) {
+      // Extended headers, and the sparse map a PAX 1.0 sparse member keeps before its data.
+      let want: number;
+      while ((want = reader.metaBytesWanted) > 0) {
         if (pos + want > fileSize) throw new LayerlensError('truncated', `archive is truncated: it ends inside an extended header at byte ${pos}`, where);
         const meta = Buffer.alloc(want);
         await readAt(this.fd, meta, want, pos);
@@ -130,6 +137,11 @@ export class TarStore implements Store {
     if (found.m.size > limit) {
       throw new LayerlensError('limit', `is ${found.m.size} bytes, more than the ${limit}-byte limit for this kind of document`, { file: this.file, member });
     }
+    if (found.m.sparse) {
+      const parts: Buffer[] = [];
+      for await (const c of this.open(member)) parts.push(c as Buffer);
+      return Buffer.concat(parts);
+    }
     const buf = Buffer.alloc(found.m.size);
     const n = await readAt(this.fd, buf, found.m.size, found.m.dataOffset);
     if (n !== found.m.size) throw new LayerlensError('truncated', 'archive is truncated: it ends inside this member', { file: this.file, member });
@@ -139,9 +151,10 @@ export class TarStore implements Store {
   open(member: string): Readable {
     const found = this.lookup(member);
     if (!found) throw new LayerlensError('missing', 'is missing', { file: this.file, member });
-    const { dataOffset, size } = found.m;
-    if (size === 0) return Readable.from([]);
-    return fs.createReadStream('', { fd: this.fd, start: dataOffset, end: dataOffset + size - 1, autoClose: false, highWaterMark: 1024 * 1024 });
+    const { dataOffset, storedSize, sparse, size } = found.m;
+    const stored = storedSize === 0 ? Readable.from([]) : fs.createReadStream('', { fd: this.fd, start: dataOffset, end: dataOffset + storedSize - 1, autoClose: false, highWaterMark: 1024 * 1024 });
+    if (sparse) return Readable.from(expandSparseStream(stored, sparse, size, found.path, { file: this.file, member }));
+    return stored;
   }
 
   topLevel(): string[] {

@@ -3,7 +3,8 @@
 // `tar()` writes tar archives itself (no library), so a test controls every header field: ustar
 // names split into prefix + name, PAX `x` and `g` records, GNU `L`/`K` long names, base-256
 // numbers, every entry type, and whether the end-of-archive blocks and the last entry's padding
-// are written at all.
+// are written at all. `sparse()` writes GNU tar's sparse files in each of its formats (old GNU
+// 'S' headers with extension blocks, PAX 0.0, 0.1 and 1.0), maps breakable at will.
 //
 // `image()` builds one image (layers, config, manifest) with correct digests and diff_ids;
 // `ociLayout()` and `dockerArchive()` lay images out as files (a `Tree`), which become a
@@ -139,10 +140,10 @@ export function headerChecksum(block: Buffer): number {
   return sum;
 }
 
-/** PAX records `LEN key=value\n`, LEN counting itself. */
-export function paxRecords(records: Record<string, string | Buffer>): Buffer {
+/** PAX records `LEN key=value\n`, LEN counting itself; a list of pairs may repeat a key. */
+export function paxRecords(records: Record<string, string | Buffer> | Array<[string, string | Buffer]>): Buffer {
   const parts: Buffer[] = [];
-  for (const [key, value] of Object.entries(records)) {
+  for (const [key, value] of Array.isArray(records) ? records : Object.entries(records)) {
     const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), bytes(value), Buffer.from('\n')]);
     let len = body.length + 1;
     while (String(len).length + body.length !== len) len = String(len).length + body.length;
@@ -218,8 +219,60 @@ export class TarBuilder {
   }
 
   /** A PAX extended header (`x`) on its own: records for the next entry. */
-  pax(records: Record<string, string | Buffer>, name = 'PaxHeaders.0/entry'): this {
+  pax(records: Record<string, string | Buffer> | Array<[string, string | Buffer]>, name = 'PaxHeaders.0/entry'): this {
     return this.meta('x', name, paxRecords(records));
+  }
+
+  /**
+   * A sparse file as GNU tar writes it with `--sparse` in the given format: only the regions'
+   * data is stored, with a map of where it goes. `sparseContent(input)` is the file it stands for.
+   */
+  sparse(name: string | Buffer, input: SparseInput, opts: Pick<EntryOptions, 'mode' | 'uid' | 'gid' | 'mtime'> = {}): this {
+    const data = Buffer.concat(input.regions.map((r) => bytes(r.data)));
+    const map = input.map ?? input.regions.map((r): [number, number] => [r.offset, bytes(r.data).length]);
+    const nameBytes = bytes(name);
+    if (input.format === 'gnu') {
+      // Old GNU: 4 map entries in the header at 386, then extension blocks of 21 while needed.
+      const entry = (b: Buffer, at: number, [offset, length]: [number, number]) => {
+        putOctal(b, at, 12, offset, 'sparse offset');
+        putOctal(b, at + 12, 12, length, 'sparse length');
+      };
+      const head = Buffer.alloc(4 * 24 + 1);
+      map.slice(0, 4).forEach((m, i) => entry(head, i * 24, m));
+      head[96] = map.length > 4 ? 1 : 0;
+      const real = Buffer.alloc(12);
+      putOctal(real, 0, 12, input.realSize, 'real size');
+      this.parts.push(
+        tarHeader({ name: nameBytes, typeflag: 'S', format: 'gnu', size: input.storedSize ?? data.length, ...opts, patch: [{ offset: 386, bytes: head }, { offset: 483, bytes: real }] }),
+      );
+      for (let i = 4; i < map.length; i += 21) {
+        const ext = Buffer.alloc(BLOCK);
+        map.slice(i, i + 21).forEach((m, j) => entry(ext, j * 24, m));
+        ext[504] = i + 21 < map.length ? 1 : 0;
+        this.parts.push(ext);
+      }
+      this.push(data);
+      return this;
+    }
+    const records: Array<[string, string | Buffer]> = [];
+    let headerName: Buffer = nameBytes;
+    let stored = data;
+    if (input.format === 'pax-0.0') {
+      records.push(['GNU.sparse.size', String(input.realSize)], ['GNU.sparse.numblocks', String(map.length)]);
+      for (const [offset, length] of map) records.push(['GNU.sparse.offset', String(offset)], ['GNU.sparse.numbytes', String(length)]);
+    } else if (input.format === 'pax-0.1') {
+      records.push(['GNU.sparse.size', String(input.realSize)], ['GNU.sparse.numblocks', String(map.length)], ['GNU.sparse.name', nameBytes], ['GNU.sparse.map', map.flat().join(',')]);
+      headerName = Buffer.concat([Buffer.from('./GNUSparseFile.0/'), nameBytes]).subarray(0, 100);
+    } else {
+      records.push(['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'], ['GNU.sparse.name', nameBytes], ['GNU.sparse.realsize', String(input.realSize)]);
+      headerName = Buffer.concat([Buffer.from('./GNUSparseFile.0/'), nameBytes]).subarray(0, 100);
+      const text = Buffer.from(input.mapText ?? `${map.length}\n${map.map(([o, l]) => `${o}\n${l}\n`).join('')}`, 'latin1');
+      stored = Buffer.concat([text, Buffer.alloc(padTo512(text.length)), data]);
+    }
+    this.pax([...records, ...(input.pax ?? [])]);
+    this.parts.push(tarHeader({ name: headerName, typeflag: '0', size: input.storedSize ?? stored.length, ...opts }));
+    this.push(stored);
+    return this;
   }
 
   /** A bare GNU long-name (`L`) or long-link (`K`) header, content NUL-terminated. */
@@ -325,6 +378,30 @@ export class TarBuilder {
 
 export function tar(): TarBuilder {
   return new TarBuilder();
+}
+
+export type SparseFormat = 'gnu' | 'pax-0.0' | 'pax-0.1' | 'pax-1.0';
+
+export interface SparseInput {
+  format: SparseFormat;
+  /** The file's data regions, in order; everything else up to realSize is holes. */
+  regions: Array<{ offset: number; data: string | Buffer }>;
+  realSize: number;
+  /** Write this map (offset, length pairs) instead of the regions' own (to break it). */
+  map?: Array<[number, number]>;
+  /** Write this size in the header instead of the bytes stored (to break it). */
+  storedSize?: number;
+  /** More PAX records after the sparse ones (PAX formats). */
+  pax?: Array<[string, string | Buffer]>;
+  /** PAX 1.0: this text as the map at the start of the data, instead of the right one. */
+  mapText?: string;
+}
+
+/** The file a sparse entry stands for: zeros, with each region's data in place. */
+export function sparseContent(input: Pick<SparseInput, 'regions' | 'realSize'>): Buffer {
+  const out = Buffer.alloc(input.realSize);
+  for (const r of input.regions) bytes(r.data).copy(out, r.offset);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
