@@ -1,6 +1,7 @@
 // Paths inside an image. Entries name paths as `./etc/passwd`, `etc/passwd` or `/etc/passwd`;
 // all mean the same. `..` can never climb above the root: it stops there, as umoci and
 // containerd confine extraction to the rootfs.
+import { encodeName } from '../layer/names.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_WHITEOUT = '.wh..wh..opq';
@@ -24,9 +25,10 @@ export function joinPath(components: readonly string[]): string {
 }
 
 /**
- * Bytewise comparison of the UTF-8 forms of two paths (the order of `sort` in the C locale and
- * of the goldens), without encoding them: UTF-16 code units order the same as UTF-8 bytes except
- * that a surrogate (a character above U+FFFF) sorts after U+E000..U+FFFF in UTF-8.
+ * Bytewise comparison of the byte forms of two paths (the order of `sort` in the C locale and of
+ * the goldens). ASCII is compared as it stands; from the first difference involving anything
+ * else, the rest of both is encoded back to bytes (names that are not UTF-8 keep their bytes as
+ * U+DC80..U+DCFF, see layer/names.ts).
  */
 export function comparePaths(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
@@ -34,10 +36,10 @@ export function comparePaths(a: string, b: string): number {
     const x = a.charCodeAt(i);
     const y = b.charCodeAt(i);
     if (x === y) continue;
-    const xs = x >= 0xd800 && x <= 0xdfff;
-    const ys = y >= 0xd800 && y <= 0xdfff;
-    if (xs !== ys && (xs ? y : x) >= 0xe000) return xs ? 1 : -1;
-    return x - y;
+    if (x < 0x80 && y < 0x80) return x - y;
+    // Never start in the middle of a surrogate pair.
+    const from = i > 0 && a.charCodeAt(i - 1) >= 0xd800 && a.charCodeAt(i - 1) <= 0xdbff ? i - 1 : i;
+    return Buffer.compare(encodeName(a.slice(from)), encodeName(b.slice(from)));
   }
   return a.length - b.length;
 }
