@@ -13,6 +13,14 @@ export type ImageFormat = 'docker-archive' | 'oci-layout';
 /** How the user's file wrapped them. */
 export type Container = 'directory' | 'tar' | 'tar+gzip' | 'tar+zstd';
 
+/** A byte range of a file, by path or by an open descriptor: how a layer can be read directly. */
+export interface BlobLocation {
+  path?: string;
+  fd?: number;
+  start: number;
+  length: number;
+}
+
 export interface Layer {
   /** 0 is the base layer. */
   index: number;
@@ -33,6 +41,8 @@ export interface Layer {
   /** Foreign (non-distributable) layers may be referenced by URL only. */
   urls: string[];
   open(): Readable;
+  /** Where the blob's bytes lie, when the source can say (a faster path than `open()`). */
+  locate?(): BlobLocation | undefined;
 }
 
 export interface Image {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { LayerlensError } from '../image/errors.js';
+import type { BlobLocation } from '../image/model.js';
 import { cleanMemberPath, type Store } from './store.js';
 
 export class DirStore implements Store {
@@ -59,6 +60,12 @@ export class DirStore implements Store {
     const p = this.resolve(member);
     if (!p || this.size(member) === undefined) throw new LayerlensError('missing', 'is missing', { file: this.file, member });
     return fs.createReadStream(p, { highWaterMark: 1024 * 1024 });
+  }
+
+  locate(member: string): BlobLocation | undefined {
+    const p = this.resolve(member);
+    const size = p ? this.size(member) : undefined;
+    return p && size !== undefined ? { path: p, start: 0, length: size } : undefined;
   }
 
   topLevel(): string[] {

@@ -94,6 +94,7 @@ async function readEntry(store: Store, entry: unknown, i: number, policy: Verify
       member,
       urls,
       open: () => store.open(member),
+      locate: () => store.locate(member),
     };
   });
   const repoTags = stringArray(entry.RepoTags);

@@ -183,6 +183,7 @@ async function readImage(store: Store, d: Descriptor, names: string[], indexDige
       member: path,
       urls: l.urls,
       open: () => store.open(path),
+      locate: () => store.locate(path),
     };
   });
   const platform = d.platform ?? normalizePlatform({ os: config.os, architecture: config.architecture, variant: config.variant });

@@ -2,7 +2,7 @@
 // The image formats (docker-archive, OCI layout) are read through it and never touch the disk
 // themselves.
 import type { Readable } from 'node:stream';
-import type { Container } from '../image/model.js';
+import type { BlobLocation, Container } from '../image/model.js';
 
 export interface Store {
   /** What the user named, for messages. */
@@ -16,6 +16,8 @@ export interface Store {
   read(path: string, limit: number): Promise<Buffer>;
   /** Stream a member. */
   open(path: string): Readable;
+  /** Where a member's bytes lie, when they can be read directly (not for sparse members). */
+  locate(path: string): BlobLocation | undefined;
   /** Member paths at the top level, for error messages that list what is there. */
   topLevel(): string[];
   close(): Promise<void>;

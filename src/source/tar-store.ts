@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { LayerlensError } from '../image/errors.js';
-import type { Container } from '../image/model.js';
+import type { BlobLocation, Container } from '../image/model.js';
 import { expandSparseStream, type SparseRegion } from '../layer/sparse.js';
 import { BLOCK } from '../layer/tar-header.js';
 import { TarReader, type TarEntry } from '../layer/tar-reader.js';
@@ -155,6 +155,12 @@ export class TarStore implements Store {
     const stored = storedSize === 0 ? Readable.from([]) : fs.createReadStream('', { fd: this.fd, start: dataOffset, end: dataOffset + storedSize - 1, autoClose: false, highWaterMark: 1024 * 1024 });
     if (sparse) return Readable.from(expandSparseStream(stored, sparse, size, found.path, { file: this.file, member }));
     return stored;
+  }
+
+  locate(member: string): BlobLocation | undefined {
+    const found = this.lookup(member);
+    if (!found || found.m.sparse) return undefined;
+    return { fd: this.fd, start: found.m.dataOffset, length: found.m.storedSize };
   }
 
   topLevel(): string[] {
