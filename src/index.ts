@@ -7,6 +7,7 @@
 //   await file.close();
 
 export { LayerlensError, isLayerlensError, type ErrorKind } from './image/errors.js';
+export { DEFAULT_LIMITS, resolveLimits, type Limits } from './image/limits.js';
 export { parseDigest, shortDigest, type Digest } from './image/digest.js';
 export { MediaType } from './image/mediatypes.js';
 export { formatPlatform, parsePlatform, hostPlatform, platformMatches, type Platform } from './image/platform.js';
@@ -29,3 +30,17 @@ export { selectImage, splitPathRef, matchRef, type Selection } from './source/se
 
 export { imageRows, inspectImage, imageHistory, layerRecords, storedSize } from './analysis/summary.js';
 export type { ImageRow, HistoryRecord, HistoryResult, LayerRecord } from './analysis/summary.js';
+
+export { diffImagePair, type DiffPairOptions, type DiffPairResult } from './cli/diff.js';
+export { diffImages, filesDiff, type ImageDiff, type DiffOptions, type DiffSide } from './analysis/diff.js';
+export { pathMatcher, type PathMatcher } from './analysis/glob.js';
+export { parseDpkgStatus, parseApkInstalled, parsePackageJson, parsePythonMetadata, diffPackages, type Package, type PackagesDiff } from './analysis/packages.js';
+export { buildUnionPair, type PairResult } from './fs/pair.js';
+
+export { loadCiConfig, readDiveCi, readDiveText, readLayerlensFile, readLayerlensText, RULE_KEYS, DIVE_DEFAULTS, type CiConfig, type RuleSpec, type RuleKey, type LoadOptions } from './ci/config.js';
+export { evaluate, type Verdict, type RuleResult, type CiFacts, type ImageFacts, type WasteNumbers } from './ci/rules.js';
+export { imageFacts } from './ci/facts.js';
+export { parseHumanBytes, parseGoFloat } from './ci/units.js';
+export { renderCiText, renderCiMarkdown, renderCiJunit, ciJson } from './report/ci.js';
+export { renderHtml, type HtmlReport } from './report/html.js';
+export { TimelineRecorder, type Timeline } from './analysis/timeline.js';

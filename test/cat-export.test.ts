@@ -106,8 +106,8 @@ describe('cat', () => {
       ['/nothing', 'layerlens: error: %s: no such file in the image: /nothing'],
       ['/dangling', 'layerlens: error: %s: no such file in the image: /dangling'],
       ['/pipe', 'layerlens: error: %s: /pipe is a fifo, not a regular file'],
-      ['/loop1', 'layerlens: error: %s: too many levels of symbolic links resolving /loop1'],
-      ['/loop1/x', 'layerlens: error: %s: too many levels of symbolic links resolving /loop1'],
+      ['/loop1', 'layerlens: error: %s: too many levels of symbolic links resolving /loop1 (limit: --max-link-depth 40)'],
+      ['/loop1/x', 'layerlens: error: %s: too many levels of symbolic links resolving /loop1 (limit: --max-link-depth 40)'],
     ])('%s is refused: exit 2, one line', async (p, line) => {
       const r = await cat(p);
       expect(r).toEqual({ code: 2, stdout: Buffer.alloc(0), stderr: `${line.replace('%s', layout)}\n` });

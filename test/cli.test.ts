@@ -187,7 +187,10 @@ describe('analyze', () => {
     const r = await run(['analyze', ARCHIVE, '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = parseJson<{ image: unknown; layers: unknown[]; history: unknown[]; warnings: unknown[] }>(r);
-    expect(Object.keys(doc)).toEqual(['image', 'layers', 'history', 'warnings']);
+    expect(Object.keys(doc)).toEqual(['schemaVersion', 'image', 'layers', 'history', 'waste', 'warnings']);
+    expect((doc as unknown as { schemaVersion: number }).schemaVersion).toBe(1);
+    // bin/sh (1500 bytes) and usr/bin/curl (100 bytes), both visible: nothing wasted.
+    expect((doc as unknown as { waste: unknown }).waste).toMatchObject({ storedBytes: 1600, visibleBytes: 1600, wastedBytes: 0, efficiency: 1, pathCount: 0, paths: [] });
     expect(doc.image).toEqual({
       id: IMG.config.digest,
       repoTags: ['app:v1'],

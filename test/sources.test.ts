@@ -226,6 +226,7 @@ describe('OCI image layouts', () => {
     expect(lax.stderr.split('\n').filter(Boolean)).toEqual([
       expect.stringMatching(new RegExp(`^layerlens: warning: ${dir}: ${member}: manifest blob digest mismatch: expected ${IMG.manifest.digest}, got sha256:[0-9a-f]{64}$`)),
       `layerlens: warning: ${dir}: ${member}: manifest blob size mismatch: expected ${IMG.manifest.size} bytes, found ${IMG.manifest.size + 1}`,
+      'layerlens: warning: --no-verify: digest mismatches are reported, not treated as errors',
     ]);
   });
 
@@ -364,7 +365,10 @@ describe('docker-archives', () => {
     const lax = await run(['images', file, '--no-verify', '--format', 'json']);
     expect(lax.code).toBe(0);
     expect(parseJson<Array<{ id: string }>>(lax).map((x) => x.id)).toEqual([IMG.config.digest]);
-    expect(lax.stderr).toBe(`layerlens: warning: ${file}: ${hex(wrong)}.json: config digest mismatch: expected ${wrong}, got ${IMG.config.digest}\n`);
+    expect(lax.stderr).toBe(
+      `layerlens: warning: ${file}: ${hex(wrong)}.json: config digest mismatch: expected ${wrong}, got ${IMG.config.digest}\n` +
+        'layerlens: warning: --no-verify: digest mismatches are reported, not treated as errors\n',
+    );
   });
 
   it('fails with one line naming the layer that is missing and its digest', async () => {

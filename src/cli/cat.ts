@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { catFile } from '../fs/cat.js';
 import { addImageFlags, openOne, type CommonFlags, type Io } from './common.js';
+import { limitsFromFlags } from './limits.js';
 import { parseLayer, unionAt } from './union.js';
 
 export function registerCat(program: Command, io: Io): void {
@@ -14,8 +15,9 @@ export function registerCat(program: Command, io: Io): void {
     const { file, image } = await openOne(arg, flags, io);
     try {
       const layer = parseLayer(flags.layer, image);
-      const { union } = await unionAt(image, layer, flags.verify !== false, io, () => false);
-      await catFile(union, image.layers, path, io.stdout as never, { verify: flags.verify !== false, file: file.file });
+      const limits = limitsFromFlags(flags);
+      const { union } = await unionAt(image, layer, flags.verify !== false, io, () => false, limits);
+      await catFile(union, image.layers, path, io.stdout as never, { verify: flags.verify !== false, file: file.file, limits });
     } finally {
       await file.close();
     }

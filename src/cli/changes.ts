@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { alignHistory } from '../image/history.js';
 import { renderChanges } from '../report/tree.js';
 import { addImageFlags, addOutputFlags, openOne, renderOptions, type CommonFlags, type Io } from './common.js';
+import { limitsFromFlags } from './limits.js';
 import { parseLayer, unionAt } from './union.js';
 
 interface ChangesFlags extends CommonFlags {
@@ -20,7 +21,7 @@ export function registerChanges(program: Command, io: Io): void {
     try {
       const only = flags.layer === undefined ? undefined : parseLayer(flags.layer, image);
       const last = only ?? image.layers.length - 1;
-      const { scans, changeSets } = await unionAt(image, last, flags.verify !== false, io, (l) => only === undefined || l === only);
+      const { scans, changeSets } = await unionAt(image, last, flags.verify !== false, io, (l) => only === undefined || l === only, limitsFromFlags(flags));
       const history = alignHistory(image.config.history, image.layers.length);
       const layers = changeSets
         .filter((s) => only === undefined || s.layer === only)

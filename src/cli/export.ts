@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { LayerlensError } from '../image/errors.js';
 import { exportUnion } from '../fs/export.js';
 import { addImageFlags, openOne, warn, type CommonFlags, type Io } from './common.js';
+import { limitsFromFlags } from './limits.js';
 import { parseLayer, unionAt } from './union.js';
 
 export function registerExport(program: Command, io: Io): void {
@@ -23,9 +24,10 @@ export function registerExport(program: Command, io: Io): void {
     const { file, image } = await openOne(arg, flags, io);
     try {
       const layer = parseLayer(flags.layer, image);
-      const { union } = await unionAt(image, layer, flags.verify !== false, io, () => false);
+      const limits = limitsFromFlags(flags);
+      const { union } = await unionAt(image, layer, flags.verify !== false, io, () => false, limits);
       if (outPath === '-') {
-        await exportUnion(union, image.layers, io.stdout as never, { verify: flags.verify !== false, file: file.file });
+        await exportUnion(union, image.layers, io.stdout as never, { verify: flags.verify !== false, file: file.file, limits });
         return;
       }
       // Written beside OUT and renamed at the end: a failed export leaves nothing behind.
@@ -39,7 +41,7 @@ export function registerExport(program: Command, io: Io): void {
       const out = fs.createWriteStream(tmp, { fd });
       out.on('error', () => {}); // reported by finished() or by the pending write
       try {
-        const summary = await exportUnion(union, image.layers, out, { verify: flags.verify !== false, file: file.file });
+        const summary = await exportUnion(union, image.layers, out, { verify: flags.verify !== false, file: file.file, limits });
         out.end();
         await finished(out);
         fs.renameSync(tmp, outPath);

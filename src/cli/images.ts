@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { imageRows } from '../analysis/summary.js';
 import { renderImages } from '../report/images.js';
 import { addOutputFlags, openFile, renderOptions, warn, type CommonFlags, type Io } from './common.js';
+import { addLimitFlags } from './limits.js';
 
 export function registerImages(program: Command, io: Io): void {
   const cmd = program
@@ -9,7 +10,7 @@ export function registerImages(program: Command, io: Io): void {
     .description('list the images in FILE, as docker images does')
     .argument('<FILE>', 'docker-archive or OCI layout (directory or tar, plain, gzip or zstd), or - for stdin')
     .option('--no-verify', "don't fail on manifest or config digest mismatches");
-  addOutputFlags(cmd).action(async (fileArg: string, flags: CommonFlags) => {
+  addLimitFlags(addOutputFlags(cmd)).action(async (fileArg: string, flags: CommonFlags) => {
     const o = renderOptions(flags, io);
     const { file } = await openFile(fileArg, flags, io);
     try {

@@ -15,6 +15,10 @@ import { registerTree } from './tree.js';
 import { registerChanges } from './changes.js';
 import { registerCat } from './cat.js';
 import { registerExport } from './export.js';
+import { registerDiff } from './diff.js';
+import { registerCi } from './ci.js';
+import { registerReport } from './report.js';
+import { registerWaste } from './waste.js';
 
 function version(): string {
   try {
@@ -46,6 +50,10 @@ export function buildProgram(io: Io): Command {
   registerChanges(program, io);
   registerCat(program, io);
   registerExport(program, io);
+  registerDiff(program, io);
+  registerCi(program, io);
+  registerReport(program, io);
+  registerWaste(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
   return program;
 }
@@ -62,13 +70,18 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
     if (e.code === 'EPIPE') process.exit(0);
   });
   const program = buildProgram(full);
+  // A progress line only where a person watches it: stderr is a terminal, no --quiet, no JSON.
+  program.hook('preAction', (_program, action) => {
+    const o = action.opts() as { quiet?: boolean; format?: string };
+    full.progress = (full.stderr as { isTTY?: boolean }).isTTY === true && !o.quiet && o.format !== 'json';
+  });
   try {
     if (argv.length <= 2) {
       program.outputHelp();
       return 2;
     }
     await program.parseAsync(argv);
-    return 0;
+    return full.exitCode ?? 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;

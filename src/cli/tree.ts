@@ -5,6 +5,7 @@ import { flatten } from '../fs/flat.js';
 import { unescapeName } from '../layer/names.js';
 import { renderFlat, renderTree } from '../report/tree.js';
 import { addImageFlags, addOutputFlags, openOne, renderOptions, type CommonFlags, type Io } from './common.js';
+import { limitsFromFlags } from './limits.js';
 import { parseLayer, unionAt } from './union.js';
 
 interface TreeFlags extends CommonFlags {
@@ -38,7 +39,7 @@ export function registerTree(program: Command, io: Io): void {
     try {
       const layer = parseLayer(flags.layer, image);
       // An image without layers has an empty filesystem: the root alone, as `umoci unpack` makes it.
-      const { union, changeSets } = await unionAt(image, layer, flags.verify !== false, io, (l) => !!flags.changes && l === layer);
+      const { union, changeSets } = await unionAt(image, layer, flags.verify !== false, io, (l) => !!flags.changes && l === layer, limitsFromFlags(flags));
       // A name shown escaped (`\xNN`, bytes that are not UTF-8) finds the path it shows.
       const start = union.resolve(path) ?? (path.includes('\\x') ? union.resolve(unescapeName(path)) : undefined);
       if (!start) throw new LayerlensError('usage', `no such path in the image at layer ${layer}: ${path}`, { file: file.file });

@@ -2,13 +2,14 @@
 // image's root: symlinks are followed but can never lead out of it, and a loop is an error.
 import type { Writable } from 'node:stream';
 import { LayerlensError } from '../image/errors.js';
+import type { Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
 import { unescapeName } from '../layer/names.js';
 import { scanLayer } from '../layer/scan.js';
 import type { Union } from './union.js';
 import { writeWithBackpressure } from './write.js';
 
-export async function catFile(union: Union, layers: Layer[], path: string, out: Writable, opts: { verify: boolean; file?: string }): Promise<number> {
+export async function catFile(union: Union, layers: Layer[], path: string, out: Writable, opts: { verify: boolean; file?: string; limits?: Partial<Limits> }): Promise<number> {
   const where = { file: opts.file };
   let node;
   try {
@@ -32,6 +33,7 @@ export async function catFile(union: Union, layers: Layer[], path: string, out: 
   await scanLayer(layer, {
     verify: opts.verify,
     file: opts.file,
+    limits: opts.limits,
     drain: writer.drain,
     onEntry: (e) => {
       ordinal++;
@@ -53,4 +55,53 @@ export async function catFile(union: Union, layers: Layer[], path: string, out: 
   });
   await writer.drain();
   return written;
+}
+
+/** One file's content to fetch: the layer that holds its bytes and the entry's ordinal there. */
+export interface ContentRequest {
+  layer: Layer;
+  entry: number;
+}
+
+/**
+ * The contents of many small files, each layer that holds any of them read once for all of
+ * them (two requests for one layer's entries, or for two copies of one layer with the same
+ * diff_id, cost one pass). Returns the bytes by request, in order; a file larger than
+ * `maxBytes` is left out (undefined).
+ */
+export async function readContents(requests: ContentRequest[], opts: { verify: boolean; file?: string; maxBytes?: number; limits?: Partial<Limits> }): Promise<Array<Buffer | undefined>> {
+  const max = opts.maxBytes ?? 64 * 1024 * 1024;
+  const byLayer = new Map<string, { layer: Layer; entries: Map<number, number[]> }>();
+  requests.forEach((r, i) => {
+    const id = r.layer.diffId ?? `${r.layer.member}#${r.layer.index}`;
+    let g = byLayer.get(id);
+    if (!g) byLayer.set(id, (g = { layer: r.layer, entries: new Map() }));
+    const list = g.entries.get(r.entry) ?? [];
+    list.push(i);
+    g.entries.set(r.entry, list);
+  });
+  const out: Array<Buffer | undefined> = new Array(requests.length).fill(undefined);
+  for (const { layer, entries } of byLayer.values()) {
+    let ordinal = -1;
+    await scanLayer(layer, {
+      verify: opts.verify,
+      file: opts.file,
+      limits: opts.limits,
+      onEntry: (e) => {
+        ordinal++;
+        const wanted = entries.get(ordinal);
+        if (!wanted) return;
+        if (e.type !== 'file' || e.size > max) return;
+        const chunks: Buffer[] = [];
+        return {
+          data: (chunk) => chunks.push(Buffer.from(chunk)),
+          end: () => {
+            const data = Buffer.concat(chunks);
+            for (const i of wanted) out[i] = data;
+          },
+        };
+      },
+    });
+  }
+  return out;
 }

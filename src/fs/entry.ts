@@ -14,6 +14,8 @@ export interface LayerEntry {
   mtime: number;
   /** Content size (the apparent size for sparse files). */
   size: number;
+  /** The size field of the tar header, whatever the type (a sparse file's real size): what dive counts. */
+  tarSize?: number;
   sha256?: string;
   linkname: string;
   devMajor: number;

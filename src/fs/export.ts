@@ -3,6 +3,7 @@
 // before children), then each file's content streamed from the layer that holds it, in layer order,
 // then the other names of hard-linked files as hardlink entries to the first.
 import type { Writable } from 'node:stream';
+import { Budget, resolveLimits, type Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
 import { scanLayer } from '../layer/scan.js';
 import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeaderInput } from '../layer/tar-writer.js';
@@ -40,7 +41,7 @@ function header(path: string, n: FsNode, overrides: Partial<TarHeaderInput> = {}
   });
 }
 
-export async function exportUnion(union: Union, layers: Layer[], out: Writable, opts: { verify: boolean; file?: string }): Promise<ExportSummary> {
+export async function exportUnion(union: Union, layers: Layer[], out: Writable, opts: { verify: boolean; file?: string; limits?: Partial<Limits> }): Promise<ExportSummary> {
   const writer = writeWithBackpressure(out);
   let entries = 0;
   let bytes = 0;
@@ -90,6 +91,8 @@ export async function exportUnion(union: Union, layers: Layer[], out: Writable, 
     if (!m) bySource.set(c.layer, (m = new Map()));
     m.set(c.entry, g);
   }
+  // The content pass reads layers again: the limits on bytes and entries hold for all of it.
+  const budget = new Budget(resolveLimits(opts.limits));
   for (const layerIndex of [...bySource.keys()].sort((a, b) => a - b)) {
     const wanted = bySource.get(layerIndex)!;
     const layer = layers[layerIndex]!;
@@ -97,6 +100,7 @@ export async function exportUnion(union: Union, layers: Layer[], out: Writable, 
     await scanLayer(layer, {
       verify: opts.verify,
       file: opts.file,
+      budget,
       drain: writer.drain,
       onEntry: () => {
         ordinal++;

@@ -120,6 +120,25 @@ export class FsNode {
     }
   }
 
+  /** A copy of this node and everything below it, attached to `parent` (a union's clone). */
+  cloneInto(parent: FsNode | null): FsNode {
+    const n = new FsNode(this.name, parent, this.type);
+    n.mode = this.mode;
+    n.uid = this.uid;
+    n.gid = this.gid;
+    n.mtime = this.mtime;
+    n.size = this.size;
+    n.digest = this.digest;
+    n.inode = this.inode;
+    n.layer = this.layer;
+    n.entry = this.entry;
+    n.hardlink = this.hardlink;
+    // xattr maps are replaced, never changed in place, so they can be shared.
+    if (this.extra) n.extra = { ...this.extra };
+    if (this.children) for (const [name, c] of this.children) n.children!.set(name, c.cloneInto(n));
+    return n;
+  }
+
   get path(): string {
     const parts: string[] = [];
     for (let n: FsNode | null = this; n && n.parent; n = n.parent) parts.push(n.name);

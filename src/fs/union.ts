@@ -12,12 +12,12 @@
 // - a hardlink takes the content its target has at that moment and keeps it, whatever later
 //   happens to the target.
 import { LayerlensError } from '../image/errors.js';
+import { DEFAULT_LIMITS, limitError, type Limits } from '../image/limits.js';
 import type { Change, ChangeReason, ChangeSet } from './changes.js';
 import type { LayerEntry } from './entry.js';
 import { FsNode, type NodeType } from './node.js';
+import type { UnionObserver } from './observe.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, comparePaths, joinPath, splitPath } from './path.js';
-
-const MAX_SYMLINK_HOPS = 255;
 
 interface Snapshot {
   type: NodeType;
@@ -88,52 +88,147 @@ function diff(before: Snapshot, after: FsNode): ChangeReason[] {
 }
 
 export class Union {
-  readonly root = new FsNode('', null, 'dir');
+  readonly root: FsNode;
   private nextInode = 1;
   /** How many layers have been applied. */
   layers = 0;
+  /** Told of every node a layer hides, as it hides it (waste accounting). */
+  observer: UnionObserver | undefined = undefined;
+  /**
+   * Symlinks followed to resolve one path, and the bytes of a resolved path (a symlink can
+   * lead deeper than the name that goes through it): beyond either, a `limit` error.
+   */
+  limits: Pick<Limits, 'maxLinkDepth' | 'maxPathLength' | 'maxEntries' | 'maxMetadataBytes'> = { ...DEFAULT_LIMITS };
+  /** Nodes made so far, and the bytes of their paths (each in full), link targets and xattrs: see charge(). */
+  private made = 0;
+  private metadataBytes = 0;
+  /** Bytes of the path of the directory resolveDir returned last. */
+  lastDepth = 0;
+
+  constructor(root?: FsNode) {
+    this.root = root ?? new FsNode('', null, 'dir');
+  }
 
   /**
-   * Walk to the directory named by `components`, following symlinks inside the root.
-   * With `create`, missing directories are made; a non-directory on the way ends the walk.
+   * An independent copy of the tree as it stands (inode numbers kept, so hard-link groups stay
+   * groups): two images that share their lower layers build those once, then each continues
+   * on its own copy.
    */
-  resolveDir(components: readonly string[], create: boolean, layer = -1, onImplied?: (n: FsNode) => void): FsNode | undefined {
+  clone(): Union {
+    const copy = new Union(this.root.cloneInto(null));
+    copy.nextInode = this.nextInode;
+    copy.layers = this.layers;
+    copy.limits = this.limits;
+    copy.made = this.made;
+    copy.metadataBytes = this.metadataBytes;
+    return copy;
+  }
+
+  /**
+   * Walk to the directory named by `components`, following symlinks inside the root; a
+   * non-directory on the way ends the walk (undefined).
+   *
+   * `lexical` is how umoci (securejoin) resolves a path while it applies a layer: a component
+   * that does not exist is passed over as a name, so that a later `..` (from a symlink target)
+   * can climb back out of it, and only the directories of the path finally reached are made
+   * (with `create`). Otherwise, as the kernel resolves a path in a container, a missing
+   * component means there is no such directory. `create` implies `lexical`.
+   */
+  resolveDir(components: readonly string[], create: boolean, layer = -1, onImplied?: (n: FsNode) => void, lexical = create): FsNode | undefined {
+    const { maxLinkDepth, maxPathLength } = this.limits;
     let cur = this.root;
-    const stack = [...components];
+    // Components still to walk, the next one last (a symlink's target is pushed in its place).
+    const stack = components.slice().reverse();
     let hops = 0;
+    // Bytes of the path walked so far: a symlink may lead deeper than the name that went through it.
+    let depth = 0;
+    // Lexical mode: the missing directories walked below `cur` (everything below one is missing).
+    const missing: string[] = [];
     while (stack.length > 0) {
-      const name = stack.shift()!;
+      const name = stack.pop()!;
       if (name === '' || name === '.') continue;
       if (name === '..') {
-        cur = cur.parent ?? this.root;
+        if (missing.length > 0) {
+          missing.pop();
+        } else if (cur.parent) {
+          depth -= Buffer.byteLength(cur.name) + 1;
+          cur = cur.parent;
+        }
         continue;
       }
-      let child = cur.children!.get(name);
+      const child = missing.length > 0 ? undefined : cur.children!.get(name);
       if (!child) {
-        if (!create) return undefined;
-        child = new FsNode(name, cur, 'dir');
-        child.layer = layer;
-        cur.children!.set(name, child);
-        onImplied?.(child);
+        if (!lexical) return undefined;
+        missing.push(name);
+        continue;
       }
       if (child.type === 'symlink') {
-        if (++hops > MAX_SYMLINK_HOPS) throw new LayerlensError('limit', `too many levels of symbolic links resolving ${joinPath(components)}`);
+        if (++hops > maxLinkDepth) throw limitError('maxLinkDepth', `too many levels of symbolic links resolving ${joinPath(components)}`, maxLinkDepth);
         const target = child.linkTarget ?? '';
-        if (target.startsWith('/')) cur = this.root;
-        stack.unshift(...target.split('/'));
+        if (target.startsWith('/')) {
+          cur = this.root;
+          depth = 0;
+        }
+        const parts = target.split('/');
+        for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]!);
         continue;
       }
       if (child.type !== 'dir') return undefined;
+      depth += Buffer.byteLength(child.name) + 1;
       cur = child;
     }
+    if (missing.length > 0) {
+      if (!create) return undefined;
+      for (const name of missing) {
+        depth += Buffer.byteLength(name) + 1;
+        if (depth > maxPathLength) throw this.tooDeep(components, cur, name);
+        this.charge(depth);
+        const child = new FsNode(name, cur, 'dir');
+        child.layer = layer;
+        cur.children!.set(name, child);
+        onImplied?.(child);
+        cur = child;
+      }
+    }
+    this.lastDepth = depth;
     return cur;
   }
 
-  /** The node at `path` (symlinks followed on the way, not at the end), or undefined. */
-  lookup(path: string): FsNode | undefined {
+  /**
+   * Account for a node about to be made as `name` in a directory whose path has `dirDepth` bytes
+   * (resolveDir's lastDepth): the number of nodes is bounded by maxEntries, and their paths (in
+   * full), link targets and xattrs by maxMetadataBytes, so that no layer can make the tree (or a
+   * listing of it) exhaust memory.
+   */
+  chargeEntry(dirDepth: number, name: string, linkTarget: string | undefined, xattrs: Map<string, Buffer> | undefined): void {
+    let bytes = dirDepth + Buffer.byteLength(name) + 1;
+    if (linkTarget) bytes += Buffer.byteLength(linkTarget);
+    if (xattrs) for (const [k, v] of xattrs) bytes += k.length + v.length;
+    this.charge(bytes);
+  }
+
+  private charge(bytes: number): void {
+    if (++this.made > this.limits.maxEntries) throw limitError('maxEntries', 'the layers make too many paths', this.limits.maxEntries);
+    this.metadataBytes += bytes;
+    if (this.metadataBytes > this.limits.maxMetadataBytes) {
+      throw limitError('maxMetadataBytes', 'the layers make paths, link targets and xattrs of too many bytes in all', this.limits.maxMetadataBytes);
+    }
+  }
+
+  private tooDeep(components: readonly string[], at: FsNode, name: string): LayerlensError {
+    const shorten = (p: string) => (p.length > 64 ? `${p.slice(0, 30)}…${p.slice(-30)}` : p);
+    const reached = `${at === this.root ? '' : at.path}/${name}`;
+    return limitError('maxPathLength', `${shorten(joinPath(components))} resolves, through symbolic links, to ${shorten(reached)}, a path too long`, this.limits.maxPathLength);
+  }
+
+  /**
+   * The node at `path` (symlinks followed on the way, not at the end), or undefined. `lexical`:
+   * resolved as a layer's hard link target is (see resolveDir).
+   */
+  lookup(path: string, lexical = false): FsNode | undefined {
     const comps = splitPath(path);
     if (comps.length === 0) return this.root;
-    const dir = this.resolveDir(comps.slice(0, -1), false);
+    const dir = this.resolveDir(comps.slice(0, -1), false, -1, undefined, lexical);
     return dir?.children?.get(comps[comps.length - 1]!);
   }
 
@@ -142,7 +237,7 @@ export class Union {
     let node = this.lookup(path);
     let current: string[];
     for (let hops = 0; node && node.type === 'symlink'; hops++) {
-      if (hops >= MAX_SYMLINK_HOPS) throw new LayerlensError('limit', `too many levels of symbolic links resolving ${path}`);
+      if (hops >= this.limits.maxLinkDepth) throw limitError('maxLinkDepth', `too many levels of symbolic links resolving ${path}`, this.limits.maxLinkDepth);
       const target = node.linkTarget ?? '';
       // From the directory the link really is in (its parents may have been symlinks too);
       // `..` stops at the root, as resolution inside the root must.
@@ -204,6 +299,7 @@ export class LayerApplier {
   }
 
   private remove(node: FsNode, via: Change['via']): void {
+    this.union.observer?.removed(node, this.layer, via ?? 'whiteout');
     if (!this.track) {
       node.parent!.children!.delete(node.name);
       return;
@@ -263,14 +359,14 @@ export class LayerApplier {
     const comps = splitPath(e.path);
     const base = comps[comps.length - 1];
     if (base === OPAQUE_WHITEOUT) {
-      const dir = this.union.resolveDir(comps.slice(0, -1), false);
+      const dir = this.union.resolveDir(comps.slice(0, -1), false, -1, undefined, true);
       if (dir?.children) for (const child of [...dir.children.values()]) this.purgeLower(child, 'opaque');
       return undefined;
     }
     if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) {
       const name = base.slice(WHITEOUT_PREFIX.length);
       if (name === '' || name === '.' || name === '..') return undefined;
-      const node = this.union.resolveDir(comps.slice(0, -1), false)?.children?.get(name);
+      const node = this.union.resolveDir(comps.slice(0, -1), false, -1, undefined, true)?.children?.get(name);
       if (node) this.purgeLower(node, 'whiteout');
       return undefined;
     }
@@ -294,17 +390,24 @@ export class LayerApplier {
       this.warnings.push(`${e.path}: a parent is not a directory; entry ignored (tar and umoci would fail here)`);
       return undefined;
     }
+    const dirDepth = union.lastDepth;
     const name = comps[comps.length - 1]!;
     const existing = dir.children!.get(name);
 
     if (e.type === 'hardlink') {
-      const target = union.lookup(e.linkname);
+      const target = union.lookup(e.linkname, true);
       if (!target || target.type === 'dir') {
         this.warnings.push(`${e.path}: hardlink to ${target ? 'a directory' : 'a missing path'} ${e.linkname}; entry ignored`);
         return undefined;
       }
       if (target === existing) return undefined; // a link to itself changes nothing
+      if (existing && isUnder(target, existing)) {
+        // Making the link clears the directory at its path first, and its target with it.
+        this.warnings.push(`${e.path}: hardlink to ${e.linkname}, which is inside the directory the link replaces; entry ignored`);
+        return undefined;
+      }
       if (existing) this.replace(existing);
+      union.chargeEntry(dirDepth, name, target.linkTarget ?? e.linkname, target.xattrs);
       const node = new FsNode(name, dir, target.type);
       node.mode = target.mode;
       node.uid = target.uid;
@@ -322,6 +425,7 @@ export class LayerApplier {
       node.entry = e.ordinal;
       dir.children!.set(name, node);
       this.touch(node, false);
+      if (existing) union.observer?.replaced(existing, node, layer);
       return undefined;
     }
 
@@ -331,11 +435,13 @@ export class LayerApplier {
       return existing;
     }
     if (existing) this.replace(existing);
+    union.chargeEntry(dirDepth, name, e.type === 'symlink' ? e.linkname : undefined, e.xattrs);
     const node = new FsNode(name, dir, e.type);
     setMeta(node, e, layer, union);
     dir.children!.set(name, node);
     const t = this.touch(node, false);
     if (e.type === 'file') t.size = e.size;
+    if (existing) union.observer?.replaced(existing, node, layer);
     return node;
   }
 
@@ -421,6 +527,12 @@ function setMeta(node: FsNode, e: LayerEntry, layer: number, union: Union): void
 
 function typeName(n: FsNode): string {
   return n.hardlink ? 'hardlink' : n.type;
+}
+
+/** Is `n` below `dir` in the tree? */
+function isUnder(n: FsNode, dir: FsNode): boolean {
+  for (let p = n.parent; p; p = p.parent) if (p === dir) return true;
+  return false;
 }
 
 /** Join a symlink target onto the directory holding the link, `..` stopping at the root. */

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { LayerlensError } from '../image/errors.js';
+import { Budget, checkPathLength, resolveLimits, type Limits } from '../image/limits.js';
 import { sha256Digest, type Digest } from '../image/digest.js';
 import type { BlobLocation, Layer } from '../image/model.js';
 import fs from 'node:fs';
@@ -20,6 +21,15 @@ export interface ScanOptions {
   file?: string;
   /** Awaited after each chunk of input: lets a slow consumer of entry content hold reading back. */
   drain?: () => Promise<void> | undefined;
+  /** Safety limits (defaults: DEFAULT_LIMITS): bytes, entries and path length are checked here. */
+  limits?: Partial<Limits>;
+  /**
+   * Running totals shared by the layers of one pass, so that maxBytes and maxEntries bound the
+   * whole pass; by default each scan counts on its own.
+   */
+  budget?: Budget;
+  /** Told the stored bytes read so far, as each chunk arrives (for a progress line). */
+  onProgress?: (storedBytes: number) => void;
 }
 
 export interface LayerScan {
@@ -49,11 +59,24 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
   const diffHash = createHash('sha256');
   let compressedSize = 0;
   let size = 0;
-  const tar = new TarReader({ where, onEntry: options.onEntry ?? (() => undefined) });
+  const budget = options.budget ?? new Budget(resolveLimits(options.limits));
+  const maxPath = budget.limits.maxPathLength;
+  const tar = new TarReader({
+    where,
+    onEntry: (e) => {
+      budget.addEntry(where);
+      checkPathLength(e.path, maxPath, 'path', where);
+      if (e.linkname) checkPathLength(e.linkname, maxPath, `link target of ${JSON.stringify(e.path)}`, where);
+      // The holes of a sparse file are content too (zeros that are hashed and written out).
+      if (e.sparse) budget.addBytes(e.size - e.storedSize, where);
+      return options.onEntry?.(e);
+    },
+  });
   // An uncompressed blob is its own tar: its digest is its diff_id, hashed once.
   let plainIsBlob = false;
   const onPlain = (chunk: Buffer) => {
     if (!plainIsBlob) diffHash.update(chunk);
+    budget.addBytes(chunk.length, where);
     size += chunk.length;
     tar.push(chunk);
   };
@@ -88,6 +111,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
       const chunk = c as Buffer;
       blobHash.update(chunk);
       compressedSize += chunk.length;
+      options.onProgress?.(compressedSize);
       if (decoder) {
         await decoder.write(chunk);
         const wait = options.drain?.();
@@ -164,6 +188,8 @@ function asLayerError(e: unknown, where: { file?: string; member?: string }): La
 }
 
 export interface ScanImageOptions extends ScanOptions {
+  /** Told the stored bytes of each layer read so far, as they are read (for a progress line). */
+  onLayerProgress?: (layer: Layer, storedBytes: number) => void;
   /** Called as each layer finishes. */
   onLayer?: (scan: LayerScan) => void;
 }
@@ -172,9 +198,12 @@ export interface ScanImageOptions extends ScanOptions {
 export async function scanImageLayers(layers: Layer[], options: ScanImageOptions): Promise<LayerScan[]> {
   const out: LayerScan[] = [];
   const byMember = new Map<string, LayerScan>();
+  // The limits on bytes and entries hold for the image, not for each layer.
+  const each = { ...options, budget: options.budget ?? new Budget(resolveLimits(options.limits)) };
   for (const layer of layers) {
     const seen = options.onEntry ? undefined : byMember.get(layer.member);
-    const scan = seen ? { ...seen, index: layer.index } : await scanLayer(layer, options);
+    const progress = options.onLayerProgress;
+    const scan = seen ? { ...seen, index: layer.index } : await scanLayer(layer, progress ? { ...each, onProgress: (b) => progress(layer, b) } : each);
     byMember.set(layer.member, scan);
     out.push(scan);
     options.onLayer?.(scan);

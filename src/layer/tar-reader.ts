@@ -63,6 +63,9 @@ export interface TarReaderOptions {
   maxMetaBytes?: number;
 }
 
+/** Records a global extended header (`g`) may hold: they are merged into every entry that follows. */
+const MAX_GLOBAL_RECORDS = 64;
+
 const enum State {
   Header,
   Data,
@@ -94,7 +97,9 @@ export class TarReader {
   private sink: EntrySink | void = undefined;
   private meta: { typeflag: string; chunks: Buffer[]; size: number } | undefined;
   private pendingPax: Map<string, Buffer> | undefined;
+  private pendingPaxBytes = 0;
   private globalPax: Map<string, Buffer> | undefined;
+  private globalPaxBytes = 0;
   private longName: Buffer | undefined;
   private longLink: Buffer | undefined;
   private firstHeaderOffset = -1;
@@ -312,14 +317,21 @@ export class TarReader {
       case 'x':
       case 'X': {
         const pax = parsePax(data, this.opts.where);
-        if (!this.pendingPax) this.pendingPax = pax;
-        else for (const [k, v] of pax) this.pendingPax.set(k, v);
+        this.pendingPax ??= new Map();
+        // Several extended headers in a row merge: together they are held to the same limit.
+        this.pendingPaxBytes = mergeInto(this.pendingPax, pax, this.pendingPaxBytes);
+        this.checkMetaSize(this.pendingPaxBytes, 'extended tar headers before one entry');
         break;
       }
       case 'g': {
         const pax = parsePax(data, this.opts.where);
         this.globalPax ??= new Map();
-        for (const [k, v] of pax) this.globalPax.set(k, v);
+        this.globalPaxBytes = mergeInto(this.globalPax, pax, this.globalPaxBytes);
+        this.checkMetaSize(this.globalPaxBytes, 'global extended tar headers');
+        // Every entry after it reads these records again: a handful is all any writer emits.
+        if (this.globalPax.size > MAX_GLOBAL_RECORDS) {
+          throw new LayerlensError('limit', `global extended tar headers hold more than ${MAX_GLOBAL_RECORDS} records`, this.opts.where);
+        }
         this.firstHeaderOffset = -1; // a global header belongs to no entry
         break;
       }
@@ -331,6 +343,11 @@ export class TarReader {
         break;
     }
     this.state = this.padding > 0 ? State.Padding : State.Header;
+  }
+
+  /** Merged PAX records are kept (for one entry, or for all): bound them as one extended header is. */
+  private checkMetaSize(bytes: number, what: string): void {
+    if (bytes > this.maxMeta) throw new LayerlensError('limit', `${what} hold more than ${this.maxMeta} bytes of records`, this.opts.where);
   }
 
   private startEntry(h: RawHeader, dataOffset: number, gnuSparseMap?: SparseRegion[]): void {
@@ -372,6 +389,7 @@ export class TarReader {
       if (sparseName) nameBytes = sparseName;
     }
     this.pendingPax = undefined;
+    this.pendingPaxBytes = 0;
     this.longName = undefined;
     this.longLink = undefined;
     let type = entryType(h.typeflag);
@@ -472,6 +490,16 @@ export class TarReader {
     this.sink = undefined;
     this.state = this.padding > 0 ? State.Padding : State.Header;
   }
+}
+
+/** Set `from`'s records in `into`; returns the bytes `into` holds afterwards, given what it held. */
+function mergeInto(into: Map<string, Buffer>, from: Map<string, Buffer>, bytes: number): number {
+  for (const [k, v] of from) {
+    const old = into.get(k);
+    bytes += old ? v.length - old.length : k.length + v.length;
+    into.set(k, v);
+  }
+  return bytes;
 }
 
 function trimNul(b: Buffer): Buffer {

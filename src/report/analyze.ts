@@ -1,13 +1,15 @@
 // `layerlens analyze`: the overview a person wants first — identity, platform, sizes, the layers
 // and the history.
 import type { HistoryResult, LayerRecord } from '../analysis/summary.js';
+import type { WasteResult } from '../analysis/waste.js';
 import type { Image } from '../image/model.js';
 import { formatPlatform } from '../image/platform.js';
-import { json, type RenderOptions } from './format.js';
+import { json, versioned, type RenderOptions } from './format.js';
 import { renderHistory } from './history.js';
 import { layersColumns, layersJson } from './layers.js';
 import { boxedTable, markdownTable } from './table.js';
 import { humanSize, isoTime, timeAgo } from './units.js';
+import { wasteFacts, wasteSummaryJson, wastedPathsColumns } from './waste.js';
 
 export interface AnalyzeResult {
   image: Image;
@@ -16,12 +18,14 @@ export interface AnalyzeResult {
   storedSize: number;
   size: number;
   warnings: string[];
+  /** Where the bytes go (the top paths only). */
+  waste?: WasteResult;
 }
 
 export function analyzeJson(r: AnalyzeResult): unknown {
   const im = r.image;
   const c = im.config.config ?? {};
-  return {
+  return versioned({
     image: {
       id: im.id,
       repoTags: im.repoTags,
@@ -43,8 +47,9 @@ export function analyzeJson(r: AnalyzeResult): unknown {
     },
     layers: layersJson(r.layers),
     history: r.history.records.map((h) => ({ created: h.created ?? null, createdBy: h.createdBy, comment: h.comment, emptyLayer: h.emptyLayer, layerIndex: h.layerIndex, size: h.size })),
+    ...(r.waste ? { waste: wasteSummaryJson(r.waste) } : {}),
     warnings: r.warnings,
-  };
+  });
 }
 
 export function renderAnalyze(r: AnalyzeResult, o: RenderOptions): string {
@@ -78,6 +83,21 @@ export function renderAnalyze(r: AnalyzeResult, o: RenderOptions): string {
   out += md ? markdownTable(lc) : boxedTable(lc);
   out += md ? '\n### History\n\n' : '\nHistory\n';
   out += renderHistory(r.history, o);
+  if (r.waste) {
+    const wf = wasteFacts(r.waste, o);
+    if (md) {
+      out += '\n### Waste\n\n' + wf.map(([k, v]) => `- **${k}**: ${v.replace(/\|/g, '\\|')}`).join('\n') + '\n';
+    } else {
+      const w = Math.max(...wf.map(([k]) => k.length)) + 2;
+      out += '\nWaste\n' + wf.map(([k, v]) => `${k.padEnd(w)}${v}`).join('\n') + '\n';
+    }
+    if (r.waste.paths.length) {
+      const shown = r.waste.paths.length < r.waste.pathCount ? `top ${r.waste.paths.length} of ${r.waste.pathCount}` : `${r.waste.pathCount}`;
+      out += md ? `\n#### Wasted paths (${shown})\n\n` : `\nWasted paths (${shown}; layerlens waste for the whole account)\n`;
+      const wc = wastedPathsColumns(r.waste.paths, o);
+      out += md ? markdownTable(wc) : boxedTable(wc);
+    }
+  }
   if (r.warnings.length) out += (md ? '\n### Warnings\n\n' : '\nWarnings\n') + r.warnings.map((w) => `- ${w}`).join('\n') + '\n';
   return out;
 }

@@ -2,7 +2,7 @@
 import { LayerlensError } from '../image/errors.js';
 import { escapeName } from '../layer/names.js';
 
-export type Format = 'table' | 'json' | 'markdown';
+export type Format = 'table' | 'json' | 'markdown' | 'junit';
 export const FORMATS: Format[] = ['table', 'json', 'markdown'];
 
 export interface RenderOptions {
@@ -13,6 +13,8 @@ export interface RenderOptions {
   noTrunc: boolean;
   /** "Now", for relative times (fixed in tests). */
   now: number;
+  /** Colour the change marks (a terminal, NO_COLOR unset; never in JSON or Markdown). */
+  color?: boolean;
 }
 
 export function parseFormat(value: string, allowed: Format[] = FORMATS): Format {
@@ -31,4 +33,17 @@ export function showName(s: string): string {
 /** JSON text; every string goes through showName, so names that are not UTF-8 read as in tables. */
 export function json(value: unknown, indent = 2): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? escapeName(v) : v), indent) + '\n';
+}
+
+/**
+ * The version of layerlens's own JSON documents (analyze, ci, report data, ...): each carries it
+ * as `schemaVersion`, first. It goes up when a field changes meaning or goes away; new fields
+ * do not change it. The docker-shaped arrays (inspect, images, history, ...) keep docker's shape
+ * and follow the same version.
+ */
+export const SCHEMA_VERSION = 1;
+
+/** `doc` with `schemaVersion` as its first key. */
+export function versioned<T extends object>(doc: T): { schemaVersion: number } & T {
+  return { schemaVersion: SCHEMA_VERSION, ...doc };
 }

@@ -3,6 +3,7 @@
 import type { TreeNodeView } from '../analysis/tree.js';
 import { describeChange, type Change, type ChangeSet } from '../fs/changes.js';
 import type { FlatRecord } from '../fs/flat.js';
+import { paint } from './color.js';
 import { json, showName, type RenderOptions } from './format.js';
 import { boxedTable, markdownTable, type Columns } from './table.js';
 import { humanSize } from './units.js';
@@ -17,6 +18,13 @@ export function modeString(type: string, mode: number): string {
 
 const MARK: Record<string, string> = { added: '+', modified: '~', removed: '-' };
 
+/** A change mark, coloured as dive colours its tree (added green, modified yellow, removed red) where colour is allowed. */
+function markText(kind: string, o: RenderOptions): string {
+  const m = MARK[kind] ?? ' ';
+  const p = paint(o.color);
+  return kind === 'added' ? p.green(m) : kind === 'modified' ? p.yellow(m) : kind === 'removed' ? p.red(m) : m;
+}
+
 function sizeText(n: number, o: RenderOptions): string {
   return o.human ? humanSize(n) : String(n);
 }
@@ -26,7 +34,7 @@ export function renderTree(root: TreeNodeView, o: RenderOptions, withChanges: bo
   const lines: string[] = [];
   const md = o.format === 'markdown';
   const line = (n: TreeNodeView, prefix: string) => {
-    const mark = withChanges ? `${n.change ? MARK[n.change.split(' ')[0]!] ?? ' ' : ' '} ` : '';
+    const mark = withChanges ? `${n.change ? markText(n.change.split(' ')[0]!, o) : ' '} ` : '';
     const owner = `${n.uid}:${n.gid}`;
     const target = n.linkTarget ? (n.type === 'hardlink' ? ` link to ${showName(n.linkTarget)}` : ` → ${showName(n.linkTarget)}`) : '';
     const more = n.truncated ? ` (${n.truncated} more below)` : '';
@@ -115,7 +123,7 @@ export function renderChanges(layers: LayerChanges[], o: RenderOptions): string 
       const t: Columns = {
         headers: ['', 'CHANGE', 'TYPE', 'SIZE', 'PATH'],
         rows: l.set.changes.map((c) => [
-          MARK[c.kind]!,
+          o.format === 'markdown' ? MARK[c.kind]! : markText(c.kind, o),
           describeChange(c) + (c.removedPaths && c.removedPaths > 1 ? ` (${c.removedPaths} paths, ${sizeText(c.removedBytes ?? 0, o)})` : ''),
           c.type,
           c.kind === 'removed' ? '' : sizeText(c.size, o),

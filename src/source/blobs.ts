@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Descriptor } from '../image/descriptor.js';
 import { digestAlgorithm, digestHex, type Digest } from '../image/digest.js';
 import { LayerlensError } from '../image/errors.js';
-import { MAX_JSON_BYTES } from '../image/json.js';
+import { MAX_JSON_BYTES, parseJsonDocument } from '../image/json.js';
 import type { Store } from './store.js';
 
 export function blobPath(d: Digest): string {
@@ -19,6 +19,13 @@ export interface VerifyPolicy {
   verify: boolean;
   /** Where a mismatch is recorded when verify is off. */
   unverified: string[];
+  /** The largest JSON document read (`--max-json-bytes`); default MAX_JSON_BYTES. */
+  maxJsonBytes?: number;
+}
+
+/** Parse a JSON document read under this policy (size- and depth-limited). */
+export function parsePolicyJson(bytes: Uint8Array, where: { file?: string; member?: string }, what: string, policy: VerifyPolicy): unknown {
+  return parseJsonDocument(bytes, where, what, policy.maxJsonBytes ?? MAX_JSON_BYTES);
 }
 
 /** Read a JSON blob named by a descriptor and check its digest and size. */
@@ -27,7 +34,7 @@ export async function readBlob(store: Store, desc: Descriptor, what: string, pol
   if (!store.has(member)) {
     throw new LayerlensError('missing', `${what} blob ${desc.digest} is missing`, { file: store.file, member });
   }
-  const bytes = await store.read(member, MAX_JSON_BYTES);
+  const bytes = await store.read(member, policy.maxJsonBytes ?? MAX_JSON_BYTES);
   checkBlob(bytes, desc.digest, desc.size, `${what} blob`, { file: store.file, member }, policy);
   return bytes;
 }

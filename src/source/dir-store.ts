@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { LayerlensError } from '../image/errors.js';
+import { limitError } from '../image/limits.js';
 import type { BlobLocation } from '../image/model.js';
 import { cleanMemberPath, type Store } from './store.js';
 
@@ -48,7 +49,7 @@ export class DirStore implements Store {
     const p = this.resolve(member);
     const size = p ? this.size(member) : undefined;
     if (!p || size === undefined) throw new LayerlensError('missing', 'is missing', { file: this.file, member });
-    if (size > limit) throw new LayerlensError('limit', `is ${size} bytes, more than the ${limit}-byte limit for this kind of document`, { file: this.file, member });
+    if (size > limit) throw limitError('maxJsonBytes', `is ${size} bytes, too large for a JSON document`, limit, { file: this.file, member });
     try {
       return await fs.promises.readFile(p);
     } catch (e) {

@@ -5,11 +5,11 @@
 import { parseConfig } from '../image/config.js';
 import { parseDigest, sha256Digest, type Digest } from '../image/digest.js';
 import { LayerlensError } from '../image/errors.js';
-import { isObject, optString, parseJsonDocument, stringArray, MAX_JSON_BYTES } from '../image/json.js';
+import { isObject, optString, stringArray, MAX_JSON_BYTES } from '../image/json.js';
 import { MediaType } from '../image/mediatypes.js';
 import type { Image, Layer, UnavailableImage } from '../image/model.js';
 import { normalizePlatform } from '../image/platform.js';
-import { checkBlob, computeDigest, type VerifyPolicy } from './blobs.js';
+import { checkBlob, computeDigest, parsePolicyJson, type VerifyPolicy } from './blobs.js';
 import type { Store } from './store.js';
 
 export interface ArchiveContents {
@@ -28,7 +28,7 @@ export function digestFromMemberName(member: string): Digest | undefined {
 
 export async function readDockerArchive(store: Store, policy: VerifyPolicy): Promise<ArchiveContents> {
   const where = { file: store.file, member: 'manifest.json' };
-  const doc = parseJsonDocument(await store.read('manifest.json', MAX_JSON_BYTES), where, 'manifest.json');
+  const doc = parsePolicyJson(await store.read('manifest.json', policy.maxJsonBytes ?? MAX_JSON_BYTES), where, 'manifest.json', policy);
   if (!Array.isArray(doc)) {
     throw new LayerlensError('format', `manifest.json is ${doc === null ? 'null' : typeof doc === 'object' ? 'an object' : `a ${typeof doc}`}, expected an array of images`, where);
   }
@@ -59,12 +59,12 @@ async function readEntry(store: Store, entry: unknown, i: number, policy: Verify
   if (!store.has(configMember)) {
     throw new LayerlensError('missing', `config of image ${i} is missing`, { file: store.file, member: configMember });
   }
-  const configBytes = await store.read(configMember, MAX_JSON_BYTES);
+  const configBytes = await store.read(configMember, policy.maxJsonBytes ?? MAX_JSON_BYTES);
   const cwhere = { file: store.file, member: configMember };
   const claimed = digestFromMemberName(configMember);
   if (claimed) checkBlob(configBytes, claimed, undefined, 'config', cwhere, policy);
   const id = computeDigest(configBytes);
-  const config = parseConfig(parseJsonDocument(configBytes, cwhere, 'config'), cwhere);
+  const config = parseConfig(parsePolicyJson(configBytes, cwhere, 'config', policy), cwhere);
   const warnings: string[] = [];
   if (config.diffIds.length !== layerMembers.length) {
     warnings.push(`manifest.json lists ${layerMembers.length} layer${layerMembers.length === 1 ? '' : 's'} but the config has ${config.diffIds.length} diff_ids`);

@@ -5,13 +5,13 @@ import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME, type Descriptor } from
 import { parseConfig } from '../image/config.js';
 import type { Digest } from '../image/digest.js';
 import { LayerlensError } from '../image/errors.js';
-import { isObject, parseJsonDocument } from '../image/json.js';
+import { isObject, MAX_JSON_BYTES } from '../image/json.js';
 import { looksLikeIndex, parseIndex, parseManifest } from '../image/manifest.js';
 import { MediaType, isIndexMediaType } from '../image/mediatypes.js';
 import type { Image, Layer, UnavailableImage } from '../image/model.js';
 import { normalizePlatform } from '../image/platform.js';
 import { parseReference } from '../image/reference.js';
-import { blobPath, readBlob, type VerifyPolicy } from './blobs.js';
+import { blobPath, parsePolicyJson, readBlob, type VerifyPolicy } from './blobs.js';
 import type { Store } from './store.js';
 
 const MAX_INDEX_DEPTH = 8;
@@ -28,14 +28,14 @@ export async function readOciLayout(store: Store, policy: VerifyPolicy): Promise
   if (!store.has('oci-layout')) {
     out.warnings.push('no oci-layout file; reading index.json anyway');
   } else {
-    const doc = parseJsonDocument(await store.read('oci-layout', 64 * 1024), { file: store.file, member: 'oci-layout' }, 'oci-layout');
+    const doc = parsePolicyJson(await store.read('oci-layout', policy.maxJsonBytes ?? MAX_JSON_BYTES), { file: store.file, member: 'oci-layout' }, 'oci-layout', policy);
     const version = isObject(doc) ? doc.imageLayoutVersion : undefined;
     if (typeof version !== 'string' || !version.startsWith('1.')) {
       out.warnings.push(`oci-layout has imageLayoutVersion ${JSON.stringify(version)}, expected 1.x; reading it anyway`);
     }
   }
   const where = { file: store.file, member: 'index.json' };
-  const top = parseIndex(parseJsonDocument(await store.read('index.json', 16 * 1024 * 1024), where, 'index.json'), where);
+  const top = parseIndex(parsePolicyJson(await store.read('index.json', policy.maxJsonBytes ?? MAX_JSON_BYTES), where, 'index.json', policy), where);
   const byDigest = new Map<string, Image>();
   await walk(store, top.manifests, [], undefined, 0, new Set(), policy, out, byDigest);
   out.images = [...byDigest.values()];
@@ -127,7 +127,7 @@ async function readNestedIndex(
   try {
     const bytes = await readBlob(store, d, 'index', policy);
     const where = { file: store.file, member: blobPath(d.digest) };
-    const index = parseIndex(parseJsonDocument(bytes, where, 'index'), where);
+    const index = parseIndex(parsePolicyJson(bytes, where, 'index', policy), where);
     const nextSeen = new Set(seen).add(d.digest);
     await walk(store, index.manifests, names, d.digest, depth + 1, nextSeen, policy, out, byDigest);
   } catch (e) {
@@ -154,7 +154,7 @@ async function readImage(store: Store, d: Descriptor, names: string[], indexDige
   const member = blobPath(d.digest);
   const bytes = await readBlob(store, d, 'manifest', policy);
   const where = { file: store.file, member };
-  const doc = parseJsonDocument(bytes, where, 'manifest');
+  const doc = parsePolicyJson(bytes, where, 'manifest', policy);
   if (looksLikeIndex(doc, d.mediaType)) return 'index';
   const manifest = parseManifest(doc, where, d.mediaType || undefined);
   if (isObject(doc) && typeof doc.artifactType === 'string') return `artifact (${doc.artifactType})`;
@@ -164,7 +164,7 @@ async function readImage(store: Store, d: Descriptor, names: string[], indexDige
   }
   const configMember = blobPath(manifest.config.digest);
   const configBytes = await readBlob(store, manifest.config, 'config', policy);
-  const config = parseConfig(parseJsonDocument(configBytes, { file: store.file, member: configMember }, 'config'), { file: store.file, member: configMember });
+  const config = parseConfig(parsePolicyJson(configBytes, { file: store.file, member: configMember }, 'config', policy), { file: store.file, member: configMember });
   const warnings: string[] = [];
   if (config.diffIds.length !== manifest.layers.length) {
     warnings.push(`manifest lists ${manifest.layers.length} layer${manifest.layers.length === 1 ? '' : 's'} but the config has ${config.diffIds.length} diff_ids`);

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LayerlensError } from '../image/errors.js';
+import { resolveLimits, type Limits } from '../image/limits.js';
 import type { Container, Image, ImageFile } from '../image/model.js';
 import { sniffCompression } from '../layer/compression.js';
 import type { VerifyPolicy } from './blobs.js';
@@ -19,12 +20,19 @@ export interface OpenOptions {
   verify?: boolean;
   /** Where '-' reads from. Default process.stdin. */
   stdin?: Readable;
+  /**
+   * Safety limits (defaults: DEFAULT_LIMITS). Opening uses maxBytes (a compressed archive as it
+   * is decompressed), maxEntries, maxPathLength and maxLinkDepth (the outer archive's members)
+   * and maxJsonBytes; pass the same to the layer scans.
+   */
+  limits?: Partial<Limits>;
 }
 
-export async function openStore(file: string, stdin?: Readable): Promise<Store> {
+export async function openStore(file: string, stdin?: Readable, limitsIn?: Partial<Limits>): Promise<Store> {
+  const limits = resolveLimits(limitsIn);
   if (file === '-') {
-    const { fd, compression } = await spool(stdin ?? process.stdin, '-');
-    return TarStore.open('-', fd, containerOf(compression), true);
+    const { fd, compression } = await spool(stdin ?? process.stdin, '-', limits.maxBytes);
+    return TarStore.open('-', fd, containerOf(compression), true, limits);
   }
   let st: fs.Stats;
   try {
@@ -44,10 +52,10 @@ export async function openStore(file: string, stdin?: Readable): Promise<Store> 
   const head = Buffer.alloc(4);
   const n = fs.readSync(fd, head, 0, 4, 0);
   const compression = sniffCompression(head.subarray(0, n));
-  if (compression === 'none') return TarStore.open(file, fd, 'tar', true);
+  if (compression === 'none') return TarStore.open(file, fd, 'tar', true, limits);
   fs.closeSync(fd);
-  const spooled = await spool(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), file);
-  return TarStore.open(file, spooled.fd, containerOf(spooled.compression), true);
+  const spooled = await spool(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), file, limits.maxBytes);
+  return TarStore.open(file, spooled.fd, containerOf(spooled.compression), true, limits);
 }
 
 function containerOf(c: 'gzip' | 'zstd' | 'none'): Container {
@@ -55,7 +63,7 @@ function containerOf(c: 'gzip' | 'zstd' | 'none'): Container {
 }
 
 export async function openImageFile(file: string, options: OpenOptions = {}): Promise<ImageFile> {
-  const store = await openStore(file, options.stdin);
+  const store = await openStore(file, options.stdin, options.limits);
   try {
     return await readImages(store, options);
   } catch (e) {
@@ -65,7 +73,7 @@ export async function openImageFile(file: string, options: OpenOptions = {}): Pr
 }
 
 async function readImages(store: Store, options: OpenOptions): Promise<ImageFile> {
-  const policy: VerifyPolicy = { verify: options.verify !== false, unverified: [] };
+  const policy: VerifyPolicy = { verify: options.verify !== false, unverified: [], maxJsonBytes: resolveLimits(options.limits).maxJsonBytes };
   const hasDocker = store.has('manifest.json');
   const hasOci = store.has('index.json');
   const base = { file: store.file, container: store.container, close: () => store.close() };

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { LayerlensError } from '../image/errors.js';
+import { DEFAULT_LIMITS, limitError } from '../image/limits.js';
 import { createDecoder, sniffCompression, SNIFF_BYTES, type Compression, type Decoder } from '../layer/compression.js';
 
 export interface Spooled {
@@ -13,7 +14,8 @@ export interface Spooled {
   compression: Compression;
 }
 
-export async function spool(input: Readable, file: string): Promise<Spooled> {
+/** Spool `input` (decompressed) to an unlinked temporary file of at most `maxBytes` bytes (`--max-bytes`). */
+export async function spool(input: Readable, file: string, maxBytes: number = DEFAULT_LIMITS.maxBytes): Promise<Spooled> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-'));
   const tmp = path.join(dir, 'spool.tar');
   const fd = fs.openSync(tmp, 'w+', 0o600);
@@ -21,6 +23,9 @@ export async function spool(input: Readable, file: string): Promise<Spooled> {
   fs.rmdirSync(dir);
   let position = 0;
   const write = (chunk: Buffer) => {
+    if (position + chunk.length > maxBytes) {
+      throw limitError('maxBytes', compression === 'none' ? 'the archive is too large' : `the archive is too large once ${compression}-decompressed`, maxBytes, { file });
+    }
     let done = 0;
     while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done, position + done);
     position += chunk.length;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { LayerlensError } from '../image/errors.js';
+import { checkPathLength, limitError, resolveLimits, type Limits } from '../image/limits.js';
 import type { BlobLocation, Container } from '../image/model.js';
 import { expandSparseStream, type SparseRegion } from '../layer/sparse.js';
 import { BLOCK } from '../layer/tar-header.js';
@@ -24,8 +25,6 @@ interface Member {
   sparse?: SparseRegion[];
 }
 
-const MAX_LINK_HOPS = 40;
-
 export class TarStore implements Store {
   private readonly members = new Map<string, Member>();
 
@@ -34,11 +33,15 @@ export class TarStore implements Store {
     readonly container: Container,
     private readonly fd: number,
     private readonly ownsFd: boolean,
+    private readonly limits: Limits,
   ) {}
 
-  /** Index the tar open at `fd`. `fileSize` bounds every member. */
-  static async open(file: string, fd: number, container: Container, ownsFd: boolean): Promise<TarStore> {
-    const store = new TarStore(file, container, fd, ownsFd);
+  /**
+   * Index the tar open at `fd`. The file's size bounds every member; `limits` bound the number
+   * of members, their names' length and the links followed between them.
+   */
+  static async open(file: string, fd: number, container: Container, ownsFd: boolean, limits?: Partial<Limits>): Promise<TarStore> {
+    const store = new TarStore(file, container, fd, ownsFd, resolveLimits(limits));
     try {
       await store.index();
     } catch (e) {
@@ -55,6 +58,11 @@ export class TarStore implements Store {
     const reader = new TarReader({
       where,
       onEntry: (e) => {
+        if (reader.entries > this.limits.maxEntries) {
+          throw limitError('maxEntries', 'the archive holds too many members', this.limits.maxEntries, where);
+        }
+        checkPathLength(e.path, this.limits.maxPathLength, 'member name', where);
+        if (e.linkname) checkPathLength(e.linkname, this.limits.maxPathLength, `link target of member ${JSON.stringify(e.path)}`, where);
         const clean = cleanMemberPath(e.path);
         // Members that climb out with `..` name nothing an image format can refer to.
         if (clean === undefined || clean === '') return;
@@ -104,10 +112,13 @@ export class TarStore implements Store {
     return `not a container image: it is ${this.container === 'tar+zstd' ? 'zstd' : 'gzip'}-compressed, but what it holds is not a tar archive`;
   }
 
-  /** Follow links to a regular member; undefined when absent, dangling or looping. */
+  /** Follow links to a regular member; undefined when absent or dangling; a loop is an error. */
   private lookup(member: string): { path: string; m: Member } | undefined {
     let p = cleanMemberPath(member);
-    for (let hops = 0; p !== undefined && hops <= MAX_LINK_HOPS; hops++) {
+    for (let hops = 0; p !== undefined; hops++) {
+      if (hops > this.limits.maxLinkDepth) {
+        throw limitError('maxLinkDepth', 'too many levels of links between archive members', this.limits.maxLinkDepth, { file: this.file, member });
+      }
       const m = this.members.get(p);
       if (!m) return undefined;
       if (m.type === 'file') return { path: p, m };
@@ -135,7 +146,7 @@ export class TarStore implements Store {
     const found = this.lookup(member);
     if (!found) throw new LayerlensError('missing', 'is missing', { file: this.file, member });
     if (found.m.size > limit) {
-      throw new LayerlensError('limit', `is ${found.m.size} bytes, more than the ${limit}-byte limit for this kind of document`, { file: this.file, member });
+      throw limitError('maxJsonBytes', `is ${found.m.size} bytes, too large for a JSON document`, limit, { file: this.file, member });
     }
     if (found.m.sparse) {
       const parts: Buffer[] = [];

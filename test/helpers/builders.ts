@@ -186,9 +186,14 @@ export class TarBuilder {
   /** Where the unpadded content of the last entry ends; `build` can drop the padding after it. */
   private lastContentEnd = 0;
 
+  /** Parts already counted in `counted` (parts are only ever appended). */
+  private countedParts = 0;
+  private counted = 0;
+
   /** Bytes written so far (useful to compute expected offsets). */
   get length(): number {
-    return this.parts.reduce((n, b) => n + b.length, 0);
+    for (; this.countedParts < this.parts.length; this.countedParts++) this.counted += this.parts[this.countedParts]!.length;
+    return this.counted;
   }
 
   /** A regular file. */

@@ -1,0 +1,133 @@
+// Every path an image ever holds, with what each layer did to it, in a compact form from which
+// the filesystem at any layer can be rebuilt: the HTML report ships this and lets the reader pick
+// the layer. Recorded as the union is built (one call after each layer), so that no layer's
+// tree is ever copied: each path keeps a short list of events (added, modified, removed), each
+// with the path's type, size, mode and owner after the layer.
+import { describeChange, type ChangeSet } from '../fs/changes.js';
+import type { FsNode } from '../fs/node.js';
+import { joinPath, splitPath } from '../fs/path.js';
+import type { Union } from '../fs/union.js';
+
+export const EVENT_KIND = { added: 0, modified: 1, removed: 2, removedBelow: 3 } as const;
+export const NODE_TYPES = ['file', 'dir', 'symlink', 'hardlink', 'char', 'block', 'fifo'] as const;
+
+/**
+ * One event: [layer, kind, type, size, mode, uid, gid, description, linkTarget]. `kind` is an
+ * EVENT_KIND (a path under a removed directory gets `removedBelow`); `type` indexes NODE_TYPES;
+ * `description` indexes `descriptions` (how a modification differs, or how many paths a removal
+ * took), -1 for none; `linkTarget` is a symlink's target or a hard link's path, or 0.
+ */
+export type TimelineEvent = [number, number, number, number, number, number, number, number, string | 0];
+
+export interface Timeline {
+  /** Node 0 is the root, its name empty. */
+  names: string[];
+  /** The parent of each node (-1 for the root). */
+  parents: number[];
+  /** Each node's events, oldest first. */
+  events: TimelineEvent[][];
+  descriptions: string[];
+  layers: number;
+}
+
+export class TimelineRecorder {
+  private readonly names: string[] = [''];
+  private readonly parents: number[] = [-1];
+  private readonly events: TimelineEvent[][] = [[]];
+  private readonly children: Array<Map<string, number> | undefined> = [undefined];
+  /** Whether each node is present after the last layer recorded. */
+  private readonly alive: boolean[] = [true];
+  private readonly descriptions: string[] = [];
+  private readonly descIndex = new Map<string, number>();
+  private layers = 0;
+
+  private desc(s: string): number {
+    let i = this.descIndex.get(s);
+    if (i === undefined) {
+      i = this.descriptions.length;
+      this.descriptions.push(s);
+      this.descIndex.set(s, i);
+    }
+    return i;
+  }
+
+  private id(path: string): number {
+    let cur = 0;
+    for (const name of splitPath(path)) {
+      const kids = (this.children[cur] ??= new Map());
+      let next = kids.get(name);
+      if (next === undefined) {
+        next = this.names.length;
+        this.names.push(name);
+        this.parents.push(cur);
+        this.events.push([]);
+        this.children.push(undefined);
+        this.alive.push(false);
+        kids.set(name, next);
+      }
+      cur = next;
+    }
+    return cur;
+  }
+
+  private markRemovedBelow(id: number, layer: number): void {
+    const kids = this.children[id];
+    if (!kids) return;
+    for (const k of kids.values()) {
+      if (!this.alive[k]) continue;
+      this.alive[k] = false;
+      this.events[k]!.push([layer, EVENT_KIND.removedBelow, this.lastType(k), 0, 0, 0, 0, -1, 0]);
+      this.markRemovedBelow(k, layer);
+    }
+  }
+
+  private lastType(id: number): number {
+    const ev = this.events[id]!;
+    return ev.length ? ev[ev.length - 1]![2] : 1;
+  }
+
+  /** Record one layer, after the union applied it, from its change set. */
+  record(union: Union, changes: ChangeSet): void {
+    const layer = changes.layer;
+    this.layers = Math.max(this.layers, layer + 1);
+    for (const c of changes.changes) {
+      const id = this.id(c.path);
+      if (c.kind === 'removed') {
+        const d = c.removedPaths && c.removedPaths > 1 ? this.desc(`removed (${c.removedPaths} paths)`) : -1;
+        this.events[id]!.push([layer, EVENT_KIND.removed, this.lastType(id), c.removedBytes ?? 0, 0, 0, 0, d, 0]);
+        this.alive[id] = false;
+        this.markRemovedBelow(id, layer);
+        continue;
+      }
+      let node: FsNode | undefined;
+      try {
+        node = union.lookup(c.path);
+      } catch {
+        node = undefined;
+      }
+      if (!node) continue;
+      if (c.kind === 'modified' && c.removedPaths) this.markRemovedBelow(id, layer);
+      const type = NODE_TYPES.indexOf(c.type as (typeof NODE_TYPES)[number]);
+      const link = node.type === 'symlink' ? node.linkTarget ?? '' : c.type === 'hardlink' ? node.linkTarget ?? '' : 0;
+      const d = c.kind === 'modified' ? this.desc(describeChange(c).replace(/^modified \((.*)\)$/, '$1')) : -1;
+      this.events[id]!.push([layer, c.kind === 'added' ? EVENT_KIND.added : EVENT_KIND.modified, type < 0 ? 0 : type, node.type === 'file' ? node.size : 0, node.mode, node.uid, node.gid, d, link]);
+      this.alive[id] = true;
+      // Parents a layer only implied are there too.
+      for (let p = this.parents[id]!; p > 0 && !this.alive[p]; p = this.parents[p]!) {
+        this.alive[p] = true;
+        const pn = union.lookup(joinPath(this.pathParts(p)));
+        this.events[p]!.push([layer, EVENT_KIND.added, 1, 0, pn?.mode ?? 0o755, pn?.uid ?? 0, pn?.gid ?? 0, -1, 0]);
+      }
+    }
+  }
+
+  private pathParts(id: number): string[] {
+    const parts: string[] = [];
+    for (let n = id; n > 0; n = this.parents[n]!) parts.push(this.names[n]!);
+    return parts.reverse();
+  }
+
+  finish(): Timeline {
+    return { names: this.names, parents: this.parents, events: this.events, descriptions: this.descriptions, layers: this.layers };
+  }
+}

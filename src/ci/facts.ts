@@ -1,0 +1,47 @@
+// What the rules look at, gathered from an image and its union: identity, user, labels, each
+// layer's sizes, every path a layer wrote, and the final filesystem.
+import { alignHistory } from '../image/history.js';
+import type { Image } from '../image/model.js';
+import { shortDigest } from '../image/digest.js';
+import type { UnionResult } from '../fs/build.js';
+import { flatten } from '../fs/flat.js';
+import type { ImageFacts, WasteNumbers, WrittenPath } from './rules.js';
+
+/** How an image is named in messages: its first tag or ref name, else its short ID. */
+export function imageName(image: Image): string {
+  return image.repoTags[0] ?? image.refNames[0] ?? shortDigest(image.id);
+}
+
+export function imageFacts(image: Image, built: UnionResult, waste?: (ignore: string[]) => WasteNumbers): ImageFacts {
+  const c = image.config.config ?? {};
+  const labels: Record<string, string> = {};
+  if (c.Labels && typeof c.Labels === 'object') {
+    for (const [k, v] of Object.entries(c.Labels as Record<string, unknown>)) labels[k] = typeof v === 'string' ? v : String(v ?? '');
+  }
+  const aligned = alignHistory(image.config.history, image.layers.length);
+  const layers = image.layers.map((l, i) => {
+    const scan = built.scans[i];
+    const h = aligned.layerEntry[i];
+    return {
+      index: i,
+      createdBy: h === null || h === undefined ? undefined : image.config.history[h]?.createdBy,
+      size: scan?.size ?? 0,
+      storedSize: scan?.compressedSize ?? Math.max(0, l.size),
+    };
+  });
+  const written: WrittenPath[] = [];
+  for (const set of built.changeSets) {
+    for (const ch of set.changes) {
+      if (ch.kind === 'removed') continue;
+      let visible = false;
+      try {
+        visible = built.union.lookup(ch.path)?.layer === set.layer;
+      } catch {
+        visible = false;
+      }
+      written.push({ path: ch.path, layer: set.layer, type: ch.type, visible });
+    }
+  }
+  const files = flatten(built.union).map((r) => ({ path: r.path, type: r.type, mode: r.mode }));
+  return { name: imageName(image), id: image.id, user: typeof c.User === 'string' ? c.User : '', labels, layers, written, files, waste };
+}

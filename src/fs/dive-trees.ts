@@ -1,0 +1,381 @@
+// The layers as dive sees them, so that dive's numbers can be reproduced exactly (analysis/dive.ts
+// computes them). dive does not build a union filesystem; it keeps one tree per layer and stacks
+// them by name:
+// - a layer's tree holds the paths its tar names, cleaned lexically as Go's path.Clean does (no
+//   symlink is followed); a directory implied by its children carries empty metadata (size 0, not
+//   a directory); a later entry at a path replaces the payload and keeps the children;
+// - `.wh..wh..opq` markers are dropped (opaque directories hide nothing); `.wh.NAME` stays in the
+//   tree as a node of that name, standing for NAME;
+// - stacking a layer walks its tree children first (names sorted bytewise): a `.wh.NAME` node
+//   removes NAME and everything below it, every other node is added with its payload, the
+//   directories on the way created with empty metadata where missing, and an existing node's
+//   payload replaced (an implied directory's included) while its children stay;
+// - the stack of layer 0 starts as a copy of layer 0's tree (its `.wh.` nodes included) on which
+//   layer 0 is then stacked again.
+//
+// Memory: one slot per distinct path ever named (a whiteout above layer 0 takes none), in typed
+// arrays with the names in one character pool: about 45 bytes and two per character of the name.
+// A layer's own tree is a set of marks on those slots and its payloads, gone when the layer is done.
+
+import { NamePool, PagedFloat64, PagedInt32, PagedUint8 } from './paged.js';
+import { comparePaths } from './path.js';
+
+export const WHITEOUT = '.wh.';
+const OPAQUE_PREFIX = '.wh..wh..';
+
+const PRESENT = 1; // in the stacked tree
+const ST_DIR = 2; // the stacked payload is a directory
+
+/** What a leaf of a layer's tree is, for a metric computed layer by layer. */
+export interface DiveLeaf {
+  /** The slot of the path this leaf stands for (for `.wh.NAME`, the slot of NAME). */
+  path: number;
+  whiteout: boolean;
+  /** The tar header size of the entry (0 for an implied directory). */
+  size: number;
+}
+
+/** Visit one leaf; return false to stop the walk of this layer, as an error does in dive. */
+export type DiveVisitor = (leaf: DiveLeaf, trees: DiveTrees) => boolean;
+
+/** Go's path.Clean, as components; `skip` when the name cleans to "." (dive ignores the entry). */
+export function goCleanComponents(name: string): { skip: boolean; components: string[] } {
+  const rooted = name.startsWith('/');
+  const out: string[] = [];
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!rooted) out.push('..');
+      continue;
+    }
+    out.push(part);
+  }
+  return { skip: out.length === 0 && !rooted, components: out };
+}
+
+/** A node of the current layer's tree: a slot, or a whiteout leaf that has no slot. */
+interface Whiteout {
+  parent: number;
+  name: string;
+  size: number;
+}
+
+export class DiveTrees {
+  private count = 1;
+  private parentOf = new PagedInt32();
+  private firstChild = new PagedInt32();
+  private nextSibling = new PagedInt32();
+  private flags = new PagedUint8();
+  private stSize = new PagedFloat64();
+  /** Where the slot is in the current layer's `touched` list (valid only if it points back). */
+  private layerPos = new PagedInt32();
+  private nameAt = new PagedInt32();
+  private nameLen = new PagedInt32();
+  private names = new NamePool();
+  // Open addressing on (parent, name): slot ids, -1 empty.
+  private table = new Int32Array(1 << 13).fill(-1);
+
+  /** The layer being read (-1 before the first). */
+  private layer = -1;
+  /** The current layer's tree: its slots in the order they joined it, and their payloads. */
+  private touched = new Int32Array(1024);
+  private touchedCount = 0;
+  private lkSize = new Float64Array(1024);
+  private lkDir = new Uint8Array(1024);
+  /** Its whiteout leaves (above layer 0). */
+  private whiteouts: Whiteout[] = [];
+  /** dive's size of each layer: the sum of the tar header sizes of its entries. */
+  readonly layerSizes: number[] = [];
+
+  constructor() {
+    this.parentOf.set(0, -1);
+    this.firstChild.set(0, -1);
+    this.nextSibling.set(0, -1);
+    this.flags.set(0, PRESENT | ST_DIR);
+    this.stSize.set(0, 0);
+    this.layerPos.set(0, -1);
+    this.nameAt.set(0, this.names.add(''));
+    this.nameLen.set(0, 0);
+  }
+
+  /** Slots so far (the root included); slot ids are below this. */
+  get size(): number {
+    return this.count;
+  }
+
+  name(id: number): string {
+    return this.names.get(this.nameAt.get(id), this.nameLen.get(id));
+  }
+
+  /** The path as dive prints it: `/a/b`. */
+  path(id: number): string {
+    const parts: string[] = [];
+    for (let n = id; n > 0; n = this.parentOf.get(n)) parts.push(this.name(n));
+    return '/' + parts.reverse().join('/');
+  }
+
+  /** In the stacked tree of the layers before the current one (layer 0: layer 0's own tree). */
+  present(id: number): boolean {
+    return (this.flags.get(id) & PRESENT) !== 0;
+  }
+
+  /** The stacked payload is a directory (an implied directory is not). */
+  stackedIsDir(id: number): boolean {
+    return (this.flags.get(id) & ST_DIR) !== 0;
+  }
+
+  /** The sum of the stacked payload sizes of `id` and everything below it in the stacked tree. */
+  stackedSubtreeSize(id: number): number {
+    let total = this.stSize.get(id);
+    const stack: number[] = [];
+    for (let c = this.firstChild.get(id); c !== -1; c = this.nextSibling.get(c)) stack.push(c);
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (!(this.flags.get(n) & PRESENT)) continue;
+      total += this.stSize.get(n);
+      for (let c = this.firstChild.get(n); c !== -1; c = this.nextSibling.get(c)) stack.push(c);
+    }
+    return total;
+  }
+
+  /** The slot of `name` under `parent`, or -1. */
+  child(parent: number, name: string): number {
+    const mask = this.table.length - 1;
+    for (let i = hashKey(parent, name) & mask; ; i = (i + 1) & mask) {
+      const id = this.table[i]!;
+      if (id === -1) return -1;
+      if (this.parentOf.get(id) === parent && this.names.equals(this.nameAt.get(id), this.nameLen.get(id), name)) return id;
+    }
+  }
+
+  /** The slot of `name` under `parent`, made if missing (outside every tree). */
+  ensureChild(parent: number, name: string): number {
+    const found = this.child(parent, name);
+    return found === -1 ? this.create(parent, name) : found;
+  }
+
+  beginLayer(layer: number): void {
+    this.layer = layer;
+    this.touchedCount = 0;
+    this.whiteouts = [];
+    this.layerSizes[layer] = 0;
+  }
+
+  /** One tar entry of the current layer: its name, its header size, and whether it is a directory. */
+  add(name: string, tarSize: number, isDir: boolean): void {
+    const { skip, components } = goCleanComponents(name);
+    if (skip) return;
+    this.layerSizes[this.layer] = (this.layerSizes[this.layer] ?? 0) + tarSize;
+    let node = 0;
+    const last = components.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const part = components[i]!;
+      let c = this.child(node, part);
+      if (c === -1 || !this.inLayer(c)) {
+        // A name that is not in this layer's tree yet: an opaque marker is never added.
+        if (part.startsWith(OPAQUE_PREFIX)) return;
+        if (i === last && this.layer > 0 && part.startsWith(WHITEOUT)) {
+          // A whiteout leaf needs no slot of its own: it is never stacked.
+          this.whiteouts.push({ parent: node, name: part, size: tarSize });
+          return;
+        }
+        if (c === -1) c = this.create(node, part);
+        this.join(c);
+      }
+      node = c;
+    }
+    if (node === 0) return; // the root keeps no payload
+    const pos = this.layerPos.get(node);
+    this.lkSize[pos] = tarSize;
+    this.lkDir[pos] = isDir ? 1 : 0;
+  }
+
+  /**
+   * The layer is read: visit the leaves of its tree children first, names sorted, as dive's
+   * efficiency pass does (against the stack of the layers below), then stack it.
+   */
+  endLayer(visit?: DiveVisitor): void {
+    // Children of each node of the layer's tree: slots (>= 0) and whiteout leaves (-1 - index).
+    const outs = this.whiteouts.filter((w) => {
+      const slot = this.child(w.parent, w.name);
+      return slot === -1 || !this.inLayer(slot); // else the same name is a node with children
+    });
+    const kids = new Map<number, number[]>();
+    const addKid = (parent: number, k: number) => {
+      const list = kids.get(parent);
+      if (list) list.push(k);
+      else kids.set(parent, [k]);
+    };
+    for (let p = 0; p < this.touchedCount; p++) addKid(this.parentOf.get(this.touched[p]!), this.touched[p]!);
+    outs.forEach((w, i) => addKid(w.parent, -1 - i));
+    const nameOf = (k: number) => (k >= 0 ? this.name(k) : outs[-1 - k]!.name);
+    const compare = (a: number, b: number) => (a >= 0 && b >= 0 ? this.compareNames(a, b) : comparePaths(nameOf(a), nameOf(b)));
+    for (const [parent, list] of kids) {
+      if (list.length < 2) continue;
+      list.sort(compare);
+      // A whiteout named twice in one layer is one node.
+      if (outs.length) kids.set(parent, list.filter((k, i) => !(k < 0 && i > 0 && list[i - 1]! < 0 && nameOf(list[i - 1]!) === nameOf(k))));
+    }
+    const order: number[] = [];
+    const walk = (n: number) => {
+      for (const c of kids.get(n) ?? []) {
+        if (c >= 0) walk(c);
+        order.push(c);
+      }
+    };
+    walk(0);
+
+    if (this.layer === 0) {
+      // dive stacks layer 0 onto a copy of layer 0's tree.
+      for (const id of order) if (id >= 0) this.setStacked(id, this.lkSize[this.layerPos.get(id)]!, this.lkDir[this.layerPos.get(id)] === 1);
+    }
+    if (visit) {
+      const leaf: DiveLeaf = { path: 0, whiteout: false, size: 0 };
+      for (const k of order) {
+        if (k >= 0 && kids.has(k)) continue;
+        leaf.whiteout = k < 0 || this.isWhiteout(k);
+        const parent = k >= 0 ? this.parentOf.get(k) : outs[-1 - k]!.parent;
+        leaf.path = leaf.whiteout ? this.ensureChild(parent, nameOf(k).slice(WHITEOUT.length)) : k;
+        leaf.size = k >= 0 ? this.lkSize[this.layerPos.get(k)]! : outs[-1 - k]!.size;
+        if (!visit(leaf, this)) break;
+      }
+    }
+    for (const k of order) {
+      if (k < 0 || this.isWhiteout(k)) {
+        const parent = k >= 0 ? this.parentOf.get(k) : outs[-1 - k]!.parent;
+        const target = this.child(parent, nameOf(k).slice(WHITEOUT.length));
+        if (target !== -1 && this.present(target)) this.unstack(target);
+      } else {
+        this.stackPath(k);
+      }
+    }
+    this.touchedCount = 0;
+    this.whiteouts = [];
+  }
+
+  /** The slot's name starts with `.wh.`. */
+  private isWhiteout(id: number): boolean {
+    if (this.nameLen.get(id) < 4) return false;
+    const at = this.nameAt.get(id);
+    const u = (i: number) => this.names.unit(at, i);
+    return u(0) === 0x2e && u(1) === 0x77 && u(2) === 0x68 && u(3) === 0x2e;
+  }
+
+  private inLayer(id: number): boolean {
+    const pos = this.layerPos.get(id);
+    return pos >= 0 && pos < this.touchedCount && this.touched[pos] === id;
+  }
+
+  /** Put a slot in the current layer's tree, with empty payload. */
+  private join(id: number): void {
+    if (this.touchedCount >= this.touched.length) {
+      const cap = this.touched.length * 2;
+      const t = new Int32Array(cap);
+      t.set(this.touched);
+      this.touched = t;
+      const s = new Float64Array(cap);
+      s.set(this.lkSize);
+      this.lkSize = s;
+      const d = new Uint8Array(cap);
+      d.set(this.lkDir);
+      this.lkDir = d;
+    }
+    const pos = this.touchedCount++;
+    this.touched[pos] = id;
+    this.layerPos.set(id, pos);
+    this.lkSize[pos] = 0;
+    this.lkDir[pos] = 0;
+  }
+
+  /** dive's AddPath on the stacked tree: parents made (empty payload) where missing, then the payload. */
+  private stackPath(id: number): void {
+    const chain: number[] = [];
+    for (let n = this.parentOf.get(id); n > 0; n = this.parentOf.get(n)) chain.push(n);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const n = chain[i]!;
+      if (!this.present(n)) this.setStacked(n, 0, false);
+    }
+    const pos = this.layerPos.get(id);
+    this.setStacked(id, this.lkSize[pos]!, this.lkDir[pos] === 1);
+  }
+
+  private setStacked(id: number, size: number, dir: boolean): void {
+    this.stSize.set(id, size);
+    this.flags.set(id, PRESENT | (dir ? ST_DIR : 0));
+  }
+
+  /** Remove `id` and everything below it from the stacked tree. */
+  private unstack(id: number): void {
+    const stack = [id];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (!(this.flags.get(n) & PRESENT)) continue;
+      this.flags.set(n, 0);
+      this.stSize.set(n, 0);
+      for (let c = this.firstChild.get(n); c !== -1; c = this.nextSibling.get(c)) stack.push(c);
+    }
+  }
+
+  /** Bytewise order of two slots' names, read from the pool (strings made only past ASCII). */
+  private compareNames(a: number, b: number): number {
+    const pa = this.nameAt.get(a);
+    const pb = this.nameAt.get(b);
+    const la = this.nameLen.get(a);
+    const lb = this.nameLen.get(b);
+    const n = Math.min(la, lb);
+    for (let i = 0; i < n; i++) {
+      const x = this.names.unit(pa, i);
+      const y = this.names.unit(pb, i);
+      if (x === y) continue;
+      if (x < 0x80 && y < 0x80) return x - y;
+      return comparePaths(this.name(a), this.name(b));
+    }
+    return la - lb;
+  }
+
+  private create(parent: number, name: string): number {
+    const id = this.count++;
+    this.parentOf.set(id, parent);
+    this.firstChild.set(id, -1);
+    this.nextSibling.set(id, this.firstChild.get(parent));
+    this.firstChild.set(parent, id);
+    this.flags.set(id, 0);
+    this.stSize.set(id, 0);
+    this.layerPos.set(id, -1);
+    this.nameAt.set(id, this.names.add(name));
+    this.nameLen.set(id, name.length);
+    if (this.count * 2 > this.table.length) this.rehash(this.table.length * 2);
+    else this.insert(id, hashKey(parent, name));
+    return id;
+  }
+
+  private insert(id: number, hash: number): void {
+    const mask = this.table.length - 1;
+    let i = hash & mask;
+    while (this.table[i] !== -1) i = (i + 1) & mask;
+    this.table[i] = id;
+  }
+
+  private rehash(size: number): void {
+    this.table = new Int32Array(size).fill(-1);
+    for (let id = 1; id < this.count; id++) {
+      const h = this.names.hash(this.nameAt.get(id), this.nameLen.get(id), hashSeed(this.parentOf.get(id)));
+      this.insert(id, (h ^ (h >>> 15)) >>> 0);
+    }
+  }
+}
+
+function hashSeed(parent: number): number {
+  return (0x811c9dc5 ^ Math.imul(parent, 0x9e3779b1)) >>> 0;
+}
+
+/** FNV-1a over the name's UTF-16 units, seeded with the parent slot. */
+function hashKey(parent: number, name: string): number {
+  let h = hashSeed(parent);
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h ^ (h >>> 15)) >>> 0;
+}

@@ -1,0 +1,195 @@
+// Two images' union filesystems, built together so that what they share is read once: the
+// leading layers with equal diff_ids are applied to one union, which is then cloned and
+// continued for each side; a later layer that both images hold (a common subsequence of
+// diff_ids, as when a rebuilt base keeps an identical COPY layer on top) is also read once and
+// applied to both unions in the same pass. A few files' contents (package databases) can be
+// kept as they stream past, so that reading them costs no second pass over any layer.
+import { Budget, resolveLimits, type Limits } from '../image/limits.js';
+import type { Layer } from '../image/model.js';
+import type { LayerScan } from '../layer/scan.js';
+import { scanLayerEntries, type EntryVisit } from './build.js';
+import type { FsNode } from './node.js';
+import { joinPath, splitPath } from './path.js';
+import { Union } from './union.js';
+
+/** Contents kept while building, by where their bytes are: `layer:entry` (see `contentKey`). */
+export type KeptContents = Map<string, { path: string; data: Buffer }>;
+
+export function contentKey(layer: number, entry: number): string {
+  return `${layer}:${entry}`;
+}
+
+export interface PairSide {
+  union: Union;
+  /** Uncompressed bytes of each layer (known for every layer, read on this side or the other). */
+  layerSizes: number[];
+  /** Where each layer was read: 'self', or 'other' when the other image's copy was read instead. */
+  readFrom: Array<'self' | 'other'>;
+  /** Scans of the layers read from this side's own blobs. */
+  scans: LayerScan[];
+  kept: KeptContents;
+}
+
+export interface PairResult {
+  a: PairSide;
+  b: PairSide;
+  /** Leading layers with equal diff_ids, applied once to a union both sides started from. */
+  sharedPrefix: number;
+  /** Later layers held by both (index in A, index in B), read once for both. */
+  sharedLater: Array<[number, number]>;
+  /** Every layer blob read, in order: which side's copy, its index there, and its stored bytes. */
+  reads: Array<{ side: 'a' | 'b'; index: number; bytes: number }>;
+}
+
+export interface PairOptions {
+  verify: boolean;
+  fileA?: string;
+  fileB?: string;
+  /** Keep the content of regular files at these paths (cleaned, absolute) as they stream past. */
+  keep?: (path: string, size: number) => boolean;
+  /** Largest file kept (default 64 MiB); larger ones are left to be read on demand. */
+  maxKeepBytes?: number;
+  /** Safety limits; bytes and entries are counted over every layer read, for both images. */
+  limits?: Partial<Limits>;
+}
+
+const DEFAULT_MAX_KEEP = 64 * 1024 * 1024;
+
+/** Longest common subsequence of two diff_id lists, as index pairs. */
+export function commonLayers(a: Array<string | undefined>, b: Array<string | undefined>): Array<[number, number]> {
+  const n = a.length;
+  const m = b.length;
+  const len: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      len[i]![j] = a[i] !== undefined && a[i] === b[j] ? len[i + 1]![j + 1]! + 1 : Math.max(len[i + 1]![j]!, len[i]![j + 1]!);
+    }
+  }
+  const out: Array<[number, number]> = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (a[i] !== undefined && a[i] === b[j]) {
+      out.push([i++, j++]);
+    } else if (len[i + 1]![j]! >= len[i]![j + 1]!) {
+      i++;
+    } else {
+      j++;
+    }
+  }
+  return out;
+}
+
+/**
+ * Of two copies of one layer (same diff_id), the one cheaper to read: the larger blob, which is
+ * the less compressed (an uncompressed one needs no decoding at all); A on a tie.
+ */
+function cheaper(a: Layer, b: Layer): 'a' | 'b' {
+  return b.size > a.size ? 'b' : 'a';
+}
+
+export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options: PairOptions): Promise<PairResult> {
+  const maxKeep = options.maxKeepBytes ?? DEFAULT_MAX_KEEP;
+  const limits = resolveLimits(options.limits);
+  const budget = new Budget(limits);
+  const reads: PairResult['reads'] = [];
+  const scansRead = { a: [] as LayerScan[], b: [] as LayerScan[] };
+  const sizes = { a: new Array<number>(layersA.length).fill(0), b: new Array<number>(layersB.length).fill(0) };
+
+  /** Read `layer` (side `from`'s copy) once and apply it to every target. */
+  const apply = async (layer: Layer, from: 'a' | 'b', targets: Array<{ union: Union; kept: KeptContents; index: number; side: 'a' | 'b' }>): Promise<void> => {
+    const appliers = targets.map((t) => t.union.beginLayer(t.index, false));
+    const scan = await scanLayerEntries(layer, options.verify, from === 'a' ? options.fileA : options.fileB, (e): EntryVisit => {
+      const nodes: Array<FsNode | undefined> = appliers.map((ap) => ap.add(e));
+      if (e.type !== 'file') return;
+      const setDigest = (d: Buffer) => {
+        const s = d.toString('latin1');
+        for (const n of nodes) if (n) n.digest = s;
+      };
+      if (!options.keep || e.size > maxKeep) return setDigest;
+      const path = joinPath(splitPath(e.path));
+      if (!options.keep(path, e.size)) return setDigest;
+      const chunks: Buffer[] = [];
+      return {
+        // The reader's buffers are reused: keep copies.
+        data: (chunk) => chunks.push(Buffer.from(chunk)),
+        done: (d) => {
+          setDigest(d);
+          const data = Buffer.concat(chunks);
+          targets.forEach((t, i) => {
+            if (nodes[i]) t.kept.set(contentKey(t.index, e.ordinal), { path, data });
+          });
+        },
+      };
+    }, { budget });
+    for (const ap of appliers) ap.finish();
+    reads.push({ side: from, index: layer.index, bytes: scan.compressedSize });
+    scansRead[from].push(scan);
+    for (const t of targets) {
+      sizes[t.side][t.index] = scan.size;
+      prune(t.union, t.kept);
+    }
+  };
+
+  const idsA = layersA.map((l) => l.diffId);
+  const idsB = layersB.map((l) => l.diffId);
+  let k = 0;
+  while (k < layersA.length && k < layersB.length && idsA[k] !== undefined && idsA[k] === idsB[k]) k++;
+
+  // The shared base, once, on one union.
+  const unionA = new Union();
+  unionA.limits = limits;
+  const keptA: KeptContents = new Map();
+  for (let i = 0; i < k; i++) {
+    const from = cheaper(layersA[i]!, layersB[i]!);
+    await apply(from === 'a' ? layersA[i]! : layersB[i]!, from, [{ union: unionA, kept: keptA, index: i, side: 'a' }]);
+    sizes.b[i] = sizes.a[i]!;
+  }
+  const sharedLater: Array<[number, number]> = [];
+  let unionB = unionA;
+  let keptB = keptA;
+  if (k < layersA.length || k < layersB.length) {
+    // The two part here: B continues on a copy.
+    unionB = unionA.clone();
+    keptB = new Map(keptA);
+    const a = { union: unionA, kept: keptA, side: 'a' as const };
+    const b = { union: unionB, kept: keptB, side: 'b' as const };
+    const matches = commonLayers(idsA.slice(k), idsB.slice(k)).map(([i, j]): [number, number] => [i + k, j + k]);
+    let i = k;
+    let j = k;
+    for (const [mi, mj] of matches) {
+      for (; i < mi; i++) await apply(layersA[i]!, 'a', [{ ...a, index: i }]);
+      for (; j < mj; j++) await apply(layersB[j]!, 'b', [{ ...b, index: j }]);
+      const from = cheaper(layersA[mi]!, layersB[mj]!);
+      await apply(from === 'a' ? layersA[mi]! : layersB[mj]!, from, [
+        { ...a, index: mi },
+        { ...b, index: mj },
+      ]);
+      sharedLater.push([mi, mj]);
+      i = mi + 1;
+      j = mj + 1;
+    }
+    for (; i < layersA.length; i++) await apply(layersA[i]!, 'a', [{ ...a, index: i }]);
+    for (; j < layersB.length; j++) await apply(layersB[j]!, 'b', [{ ...b, index: j }]);
+  }
+  const side = (s: 'a' | 'b', union: Union, kept: KeptContents, count: number): PairSide => {
+    const scans = scansRead[s].slice().sort((x, y) => x.index - y.index);
+    const own = new Set(scans.map((sc) => sc.index));
+    return { union, kept, layerSizes: sizes[s], scans, readFrom: Array.from({ length: count }, (_, i) => (own.has(i) ? 'self' : 'other')) };
+  };
+  return { a: side('a', unionA, keptA, layersA.length), b: side('b', unionB, keptB, layersB.length), sharedPrefix: k, sharedLater, reads };
+}
+
+/** Drop kept contents that the union no longer shows at their path. */
+function prune(union: Union, kept: KeptContents): void {
+  for (const [key, { path }] of kept) {
+    let node: FsNode | undefined;
+    try {
+      node = union.lookup(path);
+    } catch {
+      node = undefined;
+    }
+    const c = node?.content;
+    if (!c || contentKey(c.layer, c.entry) !== key) kept.delete(key);
+  }
+}
