@@ -33,7 +33,7 @@ export type { ImageRow, HistoryRecord, HistoryResult, LayerRecord } from './anal
 
 export { diffImagePair, type DiffPairOptions, type DiffPairResult } from './cli/diff.js';
 export { diffImages, filesDiff, type ImageDiff, type DiffOptions, type DiffSide } from './analysis/diff.js';
-export { pathMatcher, type PathMatcher } from './analysis/glob.js';
+export { pathMatcher, compileGlob, type PathMatcher } from './fs/glob.js';
 export { parseDpkgStatus, parseApkInstalled, parsePackageJson, parsePythonMetadata, diffPackages, type Package, type PackagesDiff } from './analysis/packages.js';
 export { buildUnionPair, type PairResult } from './fs/pair.js';
 
@@ -44,3 +44,10 @@ export { parseHumanBytes, parseGoFloat } from './ci/units.js';
 export { renderCiText, renderCiMarkdown, renderCiJunit, ciJson } from './report/ci.js';
 export { renderHtml, type HtmlReport } from './report/html.js';
 export { TimelineRecorder, type Timeline } from './analysis/timeline.js';
+
+export { buildUnion, type BuildOptions, type UnionResult } from './fs/build.js';
+export { WasteLedger, type HiddenCopy, type HideReason, type LedgerOptions } from './fs/ledger.js';
+export type { BuildObserver, UnionObserver } from './fs/observe.js';
+export { wasteReport, type WasteResult, type WasteOptions, type WastedPath, type WastedCopy, type LayerWaste, type DuplicateGroup, type WasteSplit } from './analysis/waste.js';
+export { DiveTally, diveMetrics, type DiveMetrics, type DiveFile, type DiveCounts } from './analysis/dive.js';
+export { goSort, goSortArray } from './analysis/gosort.js';

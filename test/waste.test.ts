@@ -261,6 +261,30 @@ function diveOf(...layers: Array<Array<[string, number] | string>>): DiveMetrics
   return tally.metrics();
 }
 
+describe('analyze', () => {
+  it('ends with the waste summary and the top 10 wasted paths; its JSON holds them under `waste`', async () => {
+    const r = await run(['analyze', TINY]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const at = lines.indexOf('Waste');
+    expect(lines.slice(at, at + 7)).toEqual([
+      'Waste',
+      'Stored      881kB of file content in 5 layers',
+      'Visible     553kB (efficiency 62.8%)',
+      'Wasted      328kB in 19 hidden copies of 19 paths: 262kB overwritten, 138B metadata-only, 65.8kB removed',
+      'Duplicates  none',
+      'dive        efficiency 62.78 %, wastedBytes 590268 bytes (590 kB), userWastedPercent 179.88 %',
+      '',
+    ]);
+    expect(lines[at + 7]).toBe('Wasted paths (top 10 of 19; layerlens waste for the whole account)');
+    const doc = parseJson<{ waste: { wastedBytes: number; pathCount: number; paths: unknown[]; dive: DiveMetrics } }>(await run(['analyze', TINY, '--format', 'json']));
+    expect(doc.waste).toMatchObject({ wastedBytes: 328094, pathCount: 19 });
+    expect(doc.waste.paths).toHaveLength(10);
+    expect(doc.waste.dive).toMatchObject({ wastedBytes: 590268, inefficientFileCount: 14 });
+    expect(doc.waste.dive.inefficientFiles).toHaveLength(10);
+  });
+});
+
 describe("dive's figures: its own unit tests, on synthetic trees", () => {
   it('TestEfficency: a file rewritten, then its directory whited out (an implied directory counts 0)', () => {
     const d = diveOf(

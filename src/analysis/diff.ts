@@ -21,7 +21,7 @@ import { hardlinkGroups, listedLinkTarget, listedType, type FlatType } from '../
 import type { FsNode } from '../fs/node.js';
 import { comparePaths } from '../fs/path.js';
 import type { Union } from '../fs/union.js';
-import { pathMatcher, type PathMatcher } from './glob.js';
+import { pathMatcher, type PathMatcher } from '../fs/glob.js';
 import { diffPackages, type DatabaseContent, type PackagesDiff } from './packages.js';
 import { storedSize } from './summary.js';
 
@@ -505,7 +505,7 @@ export interface ImageDiff {
 export function diffImages(a: DiffSide, b: DiffSide, options: DiffOptions = {}): ImageDiff {
   const semantic = !!options.semantic;
   const ignore = options.ignore ?? [];
-  const matcher = pathMatcher(ignore);
+  const matcher = pathMatcher(ignore) ?? (() => false);
   // The image ID and the layers are the images' structure: they count unless the comparison is
   // of what is inside them (--semantic), or some of the files are left out of it (--ignore).
   const structural = !semantic && ignore.length === 0;

@@ -6,7 +6,7 @@
 // and NDB (`Packages.db`), are found but not read: they need a reader layerlens does not have,
 // and the output says so. Pure functions: the caller hands in the databases' bytes.
 import type { FsNode } from '../fs/node.js';
-import type { PathMatcher } from './glob.js';
+import type { PathMatcher } from '../fs/glob.js';
 import { parseRpmBerkeley, rpmVersion } from './rpmdb.js';
 
 export type Ecosystem = 'deb' | 'apk' | 'rpm' | 'npm' | 'python';

@@ -3,7 +3,7 @@
 // Exit status as diff(1): 0 the same (under the chosen filters), 1 different, 2 trouble.
 import type { Command } from 'commander';
 import { diffImages, type ImageDiff } from '../analysis/diff.js';
-import { pathMatcher } from '../analysis/glob.js';
+import { pathMatcher } from '../fs/glob.js';
 import { databaseKind, findDatabases, isReadable, parseDatabase, type DatabaseContent } from '../analysis/packages.js';
 import { readContents, type ContentRequest } from '../fs/cat.js';
 import { buildUnionPair, contentKey, type PairResult, type PairSide } from '../fs/pair.js';
@@ -69,7 +69,7 @@ async function databases(image: Image, side: PairSide, ignore: (p: string) => bo
 /** Compare two opened images: build both filesystems (sharing what they share), read their package databases, diff. */
 export async function diffImagePair(a: Image, b: Image, options: DiffPairOptions = {}): Promise<DiffPairResult> {
   const verify = options.verify !== false;
-  const ignore = pathMatcher(options.ignore ?? []);
+  const ignore = pathMatcher(options.ignore ?? []) ?? (() => false);
   const pair = await buildUnionPair(a.layers, b.layers, {
     verify,
     fileA: a.file,

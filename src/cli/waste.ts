@@ -16,7 +16,7 @@ import { unionAt } from './union.js';
 
 interface WasteFlags extends CommonFlags {
   top: string;
-  ignore: string[];
+  ignore?: string[];
   baseLayers?: string;
   baseImage?: string;
   dive?: boolean;
@@ -74,7 +74,7 @@ export function registerWaste(program: Command, io: Io): void {
     .description('where the bytes go: what each layer stores, what later layers hide (overwritten, metadata-only, removed), duplicates, and dive\'s figures')
     .argument('<FILE[:REF]>', 'the image file, optionally with the image to pick')
     .option('--top <N>', 'list the N paths and duplicate groups with the most bytes (0: all)', '20')
-    .option('--ignore <glob>', 'leave paths matching GLOB out of every figure (repeatable; /var/cache/**, *.pyc)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--ignore <glob>', "leave paths matching GLOB out of layerlens's figures (repeatable; /var/cache/**, *.pyc)", (v: string, all: string[] | undefined) => [...(all ?? []), v])
     .option('--base-layers <N>', 'the first N layers are the base image\'s; the user figures count the others')
     .option('--base-image <FILE[:REF]>', 'the base image: its layers are the leading layers whose diff_ids match')
     .option('--dive', "also list dive's inefficient files, as dive lists them");
@@ -104,9 +104,9 @@ export function registerWaste(program: Command, io: Io): void {
         }
         baseSource = `--base-image ${flags.baseImage}`;
       }
-      const setup = { top, ignore: flags.ignore, baseLayers, baseSource };
-      const { result } = await wasteOf(image, setup, flags.verify !== false, io, limitsFromFlags(flags));
-      io.stdout.write(renderWaste({ result, createdBy: layerCommands(image), ignore: flags.ignore, top, dive: !!flags.dive }, o));
+      const ignore = flags.ignore ?? [];
+      const { result } = await wasteOf(image, { top, ignore, baseLayers, baseSource }, flags.verify !== false, io, limitsFromFlags(flags));
+      io.stdout.write(renderWaste({ result, createdBy: layerCommands(image), ignore, top, dive: !!flags.dive }, o));
     } finally {
       await file.close();
     }

@@ -1,5 +1,5 @@
-// Path patterns for leaving accepted paths out (`waste --ignore`, the CI rules' `ignore`), in
-// gitignore's dialect, the same as `diff --ignore`:
+// Path patterns for leaving accepted paths out (`diff --ignore`, `waste --ignore`, the CI rules'
+// `ignore`), in gitignore's dialect:
 // - `*` matches within one name, `?` one character, `[abc]` / `[!abc]` one of (or none of) a set,
 //   a backslash makes the next character literal;
 // - `**` as a whole name matches any number of names, none included (`/var/log/**`, `**/*.pyc`);
@@ -7,6 +7,8 @@
 //   at the root, with or without its leading `/` (`usr/share/doc` is `/usr/share/doc`);
 // - a pattern that matches a directory covers everything below it (`/var/cache`).
 import { LayerlensError } from '../image/errors.js';
+
+export type PathMatcher = (path: string) => boolean;
 
 function escape(ch: string): string {
   return /[.*+?^${}()|[\]\\/]/.test(ch) ? `\\${ch}` : ch;
@@ -52,7 +54,7 @@ export function compileGlob(pattern: string): RegExp {
 }
 
 /** One predicate for several patterns, over absolute paths (undefined when there are none). */
-export function pathMatcher(patterns: readonly string[]): ((path: string) => boolean) | undefined {
+export function pathMatcher(patterns: readonly string[]): PathMatcher | undefined {
   if (patterns.length === 0) return undefined;
   const res = patterns.map(compileGlob);
   return (path) => {

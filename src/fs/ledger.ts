@@ -7,7 +7,7 @@
 //
 // A hidden copy may still be visible through a hard link made to it before it was hidden; the
 // final tree decides (analysis/waste.ts). Memory grows with the number of hidden copies, kept in
-// typed arrays with the directory part of their paths shared.
+// paged typed arrays (about 35 bytes each), names in a pool and directories shared.
 import type { LayerEntry } from './entry.js';
 import type { FsNode } from './node.js';
 import type { BuildObserver, RemovedVia, UnionObserver } from './observe.js';
@@ -48,7 +48,6 @@ export interface HiddenCopy {
   /** The entry's ordinal in its layer's tar: with `layer`, names the stored bytes. */
   entry: number;
 }
-
 
 export class WasteLedger implements BuildObserver, UnionObserver {
   /** Bytes of regular-file content each layer stores (excluded paths left out). */

@@ -25,14 +25,25 @@ export class LayerlensError extends Error {
     this.member = where.member;
   }
 
-  /** One line: `FILE: MEMBER: message`. */
+  /**
+   * One line: `FILE: MEMBER: message`. A crafted archive can name a member with a megabyte of
+   * text, or put one in a field a message quotes: each part is shortened to a readable length.
+   */
   oneLine(): string {
     const parts: string[] = [];
     if (this.file !== undefined) parts.push(this.file);
-    if (this.member !== undefined) parts.push(this.member);
-    parts.push(this.message.replace(/\s*\n\s*/g, '; '));
+    if (this.member !== undefined) parts.push(shorten(this.member));
+    parts.push(shorten(this.message.replace(/\s*\n\s*/g, '; ')));
     return parts.join(': ');
   }
+}
+
+const MAX_PART = 1000;
+
+/** Text longer than MAX_PART characters, its middle elided (saying how long it was). */
+function shorten(s: string): string {
+  if (s.length <= MAX_PART) return s;
+  return `${s.slice(0, 600)}… (${s.length - 900} characters left out) …${s.slice(-300)}`;
 }
 
 export function isLayerlensError(e: unknown): e is LayerlensError {
