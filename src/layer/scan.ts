@@ -102,7 +102,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     const location = layer.locate?.();
     // Reading a known byte range with plain reads is much faster than a stream from the
     // thread pool (the bytes are usually in the page cache).
-    source = location ? readLocation(location) : (stream = layer.open());
+    source = location ? readLocation(location, () => plainIsBlob) : (stream = layer.open());
   } catch (e) {
     throw asLayerError(e, where);
   }
@@ -154,15 +154,26 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
 
 const READ_CHUNK = 1024 * 1024;
 
-/** The bytes of a location, a fresh buffer per chunk (a decoder may keep a chunk until it is done with it). */
-function* readLocation(loc: BlobLocation): Generator<Buffer> {
+/**
+ * The bytes of a location. A decoder may keep a chunk until it is done with it, so each chunk is
+ * a fresh buffer, unless `consumedAtOnce()` says the chunks are used up before the next read
+ * (an uncompressed blob: hashed and parsed synchronously; whatever keeps bytes copies them).
+ */
+function* readLocation(loc: BlobLocation, consumedAtOnce: () => boolean): Generator<Buffer> {
+  let reusable: Buffer | undefined;
   const fd = loc.fd ?? fs.openSync(loc.path!, 'r');
   try {
     let pos = loc.start;
     const end = loc.start + loc.length;
     while (pos < end) {
       const want = Math.min(READ_CHUNK, end - pos);
-      const buf = Buffer.allocUnsafeSlow(want);
+      let buf: Buffer;
+      if (consumedAtOnce()) {
+        reusable ??= Buffer.allocUnsafeSlow(READ_CHUNK);
+        buf = reusable.subarray(0, want);
+      } else {
+        buf = Buffer.allocUnsafeSlow(want);
+      }
       let got = 0;
       while (got < want) {
         const n = fs.readSync(fd, buf, got, want - got, pos + got);
