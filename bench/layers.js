@@ -39,22 +39,26 @@ const TARGETS = { none: 1.3, gzip: 0.75, rssMiB: 128 };
 
 function usage() {
   return [
-    'usage: node bench/layers.js [--runs N] [--json FILE] [TARGET ...]',
+    'usage: node bench/layers.js [--runs N] [--command layers|tree|waste] [--json FILE] [TARGET ...]',
     '',
     '  TARGET   an image directory made by build-big.sh (holding oci/ and NAME.docker-archive.tar),',
     '           or an image: a docker-archive tar or an OCI layout directory, optionally FILE:REF.',
     '           Default: every image directory under $LAYERLENS_BENCH_DIR.',
     '  --runs N measurements per image and format; the best is reported (default 5)',
+    '  --command C  what to time: layers (default; every digest verified), tree (`tree --flat',
+    '           --format json`: the union built and listed) or waste (the union and the waste account)',
     '  --json F also write the results as JSON to F (default .bench-out/layers-<time>.json)',
   ].join('\n');
 }
 
 function parseArgs(argv) {
-  const out = { runs: 5, json: undefined, targets: [] };
+  const out = { runs: 5, json: undefined, command: 'layers', targets: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') out.runs = Number(argv[++i]);
     else if (a.startsWith('--runs=')) out.runs = Number(a.slice(7));
+    else if (a === '--command') out.command = argv[++i];
+    else if (a.startsWith('--command=')) out.command = a.slice(10);
     else if (a === '--json') out.json = argv[++i];
     else if (a.startsWith('--json=')) out.json = a.slice(7);
     else if (a === '-h' || a === '--help') {
@@ -64,6 +68,10 @@ function parseArgs(argv) {
       console.error(`bench: unknown option ${a}\n${usage()}`);
       process.exit(2);
     } else out.targets.push(a);
+  }
+  if (!COMMANDS[out.command]) {
+    console.error(`bench: --command takes ${Object.keys(COMMANDS).join(', ')}`);
+    process.exit(2);
   }
   if (!Number.isInteger(out.runs) || out.runs < 1) {
     console.error('bench: --runs takes a positive integer');
@@ -204,10 +212,17 @@ function gnuTimeWorks() {
 }
 const HAVE_GNU_TIME = gnuTimeWorks();
 
-/** Run the CLI; wall seconds, peak RSS in KiB, and its parsed JSON output. */
-function layerlensRun(target) {
+/** The commands the bench can time, with their arguments after the image. */
+const COMMANDS = {
+  layers: (arg) => ['layers', arg, '--format', 'json'],
+  tree: (arg) => ['tree', arg, '--flat', '--format', 'json'],
+  waste: (arg) => ['waste', arg, '--format', 'json'],
+};
+
+/** Run the CLI; wall seconds, peak RSS in KiB, and its parsed JSON output (for `layers`). */
+function layerlensRun(target, command = 'layers') {
   const arg = target.ref ? `${target.path}:${target.ref}` : target.path;
-  const cli = [BIN, 'layers', arg, '--format', 'json'];
+  const cli = [BIN, ...COMMANDS[command](arg)];
   const tmp = path.join(os.tmpdir(), `layerlens-bench-${process.pid}.time`);
   const [cmd, args] = HAVE_GNU_TIME ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', tmp, process.execPath, ...cli]] : [process.execPath, cli];
   return new Promise((resolve, reject) => {
@@ -241,7 +256,7 @@ function layerlensRun(target) {
         cpu = u + s;
         fs.rmSync(tmp, { force: true });
       }
-      resolve({ seconds, rssKiB, cpu, layers: JSON.parse(Buffer.concat(out).toString()), stderr });
+      resolve({ seconds, rssKiB, cpu, layers: command === 'layers' ? JSON.parse(Buffer.concat(out).toString()) : undefined, stderr });
     });
   });
 }
@@ -300,7 +315,7 @@ async function main() {
     return;
   }
   const cpus = os.cpus();
-  console.log(`layerlens layers benchmark, ${new Date().toISOString()}`);
+  console.log(`layerlens ${opts.command} benchmark (${['layerlens', ...COMMANDS[opts.command]('IMAGE')].join(' ')}), ${new Date().toISOString()}`);
   console.log(`node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`);
   const git = spawnSync('git', ['-C', ROOT, 'describe', '--always', '--dirty'], { encoding: 'utf8' });
   if (git.status === 0) console.log(`layerlens at ${git.stdout.trim()}`);
@@ -329,8 +344,10 @@ async function main() {
     const r = { image: display + (target.ref ? ':' + target.ref : ''), path: target.path, ref: target.ref, format: loc.format, compression: kind, layers: loc.layers, blobs: loc.blobs.length, storedBytes: stored, layerlens: [], rssKiB: [], layerlensCpu: [], floor: [], floorCpu: [], pipelined: [], gunzip: [], hash: [], blobSha: [] };
     let floor;
     let blobSha;
+    // The sizes and the digests to check come from one `layers` run.
+    const reference = opts.command === 'layers' ? undefined : await layerlensRun(target, 'layers');
     for (let i = 0; i < opts.runs; i++) {
-      const ll = await layerlensRun(target);
+      const ll = await layerlensRun(target, opts.command);
       r.layerlens.push(ll.seconds);
       r.rssKiB.push(ll.rssKiB);
       if (ll.cpu !== undefined) r.layerlensCpu.push(ll.cpu);
@@ -343,9 +360,10 @@ async function main() {
       blobSha = await blobShaRun(loc.blobs);
       r.blobSha.push(blobSha.seconds);
       if (i === 0) {
-        checkOutput(label, loc.blobs, ll.layers, floor, blobSha);
-        r.plainBytes = ll.layers.reduce((s, l) => s + (l.size ?? 0), 0);
-        r.entries = ll.layers.reduce((s, l) => s + (l.entries ?? 0), 0);
+        const layers = (reference ?? ll).layers;
+        checkOutput(label, loc.blobs, layers, floor, blobSha);
+        r.plainBytes = layers.reduce((s, l) => s + (l.size ?? 0), 0);
+        r.entries = layers.reduce((s, l) => s + (l.entries ?? 0), 0);
       }
       process.stdout.write('.');
     }
@@ -398,7 +416,7 @@ async function main() {
   console.log('gunzip+sha256 = wall time of a gunzip-only pass (zlib.createGunzip, 256 KiB output chunks) + the time spent in');
   console.log('sha256 of the gunzipped bytes: the work of one core. layerlens times include Node start-up.');
 
-  const jsonPath = opts.json ?? path.join(ROOT, '.bench-out', `layers-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const jsonPath = opts.json ?? path.join(ROOT, '.bench-out', `${opts.command}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(jsonPath), { recursive: true });
   fs.writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus.length, cpu: cpus[0]?.model, runs: opts.runs, results }, null, 2) + '\n');
   console.log(`results: ${path.relative(process.cwd(), jsonPath) || jsonPath}`);

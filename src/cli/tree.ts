@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { treeView } from '../analysis/tree.js';
 import { LayerlensError } from '../image/errors.js';
+import { once } from 'node:events';
 import { flatten } from '../fs/flat.js';
+import { jsonArrayChunks } from '../report/format.js';
 import { unescapeName } from '../layer/names.js';
 import { renderFlat, renderTree } from '../report/tree.js';
 import { addImageFlags, addOutputFlags, openOne, renderOptions, type CommonFlags, type Io } from './common.js';
@@ -45,7 +47,13 @@ export function registerTree(program: Command, io: Io): void {
       if (!start) throw new LayerlensError('usage', `no such path in the image at layer ${layer}: ${path}`, { file: file.file });
       if (flags.flat) {
         const records = flatten(union, start);
-        io.stdout.write(renderFlat(flags.sort === 'size' ? records.sort((a, b) => b.size - a.size) : records, o));
+        if (flags.sort === 'size') records.sort((a, b) => b.size - a.size);
+        if (o.format === 'json') {
+          // Hundreds of thousands of records: written in pieces, never as one string.
+          for (const chunk of jsonArrayChunks(records)) if (!io.stdout.write(chunk)) await once(io.stdout, 'drain');
+        } else {
+          io.stdout.write(renderFlat(records, o));
+        }
       } else {
         const view = treeView(start, { depth, sort: flags.sort as 'name' | 'size', changes: flags.changes ? changeSets[layer] : undefined });
         io.stdout.write(renderTree(view, o, !!flags.changes));

@@ -36,6 +36,25 @@ export function json(value: unknown, indent = 2): string {
 }
 
 /**
+ * The same text as `json(items)`, produced in pieces of `per` items, so a long listing is
+ * written out without ever being one string in memory.
+ */
+export function* jsonArrayChunks(items: readonly unknown[], per = 1000): Generator<string> {
+  if (items.length === 0) {
+    yield '[]\n';
+    return;
+  }
+  const replacer = (_key: string, v: unknown) => (typeof v === 'string' ? escapeName(v) : v);
+  for (let i = 0; i < items.length; i += per) {
+    const part = items
+      .slice(i, i + per)
+      .map((item) => '  ' + JSON.stringify(item, replacer, 2).replace(/\n/g, '\n  '))
+      .join(',\n');
+    yield (i === 0 ? '[\n' : ',\n') + part + (i + per >= items.length ? '\n]\n' : '');
+  }
+}
+
+/**
  * The version of layerlens's own JSON documents (analyze, ci, report data, ...): each carries it
  * as `schemaVersion`, first. It goes up when a field changes meaning or goes away; new fields
  * do not change it. The docker-shaped arrays (inspect, images, history, ...) keep docker's shape
