@@ -93,6 +93,12 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
       return 2;
     }
     const err = e as Error;
+    if (err instanceof RangeError && /Invalid string length|Array buffer allocation failed/.test(err.message)) {
+      // JavaScript's own bound on one string (about a gigabyte): what the limits let through
+      // can still make a listing too long to build. Say so, rather than report a bug.
+      full.stderr.write('layerlens: error: the output is too large to build in memory; ask for less (a PATH, --depth, --layer) or another --format\n');
+      return 2;
+    }
     if (process.env.LAYERLENS_DEBUG) full.stderr.write(`${err.stack}\n`);
     full.stderr.write(`layerlens: internal error: ${(err?.message ?? String(e)).split('\n')[0]} (set LAYERLENS_DEBUG=1 for details)\n`);
     return 2;

@@ -87,6 +87,12 @@ function diff(before: Snapshot, after: FsNode): ChangeReason[] {
   return r;
 }
 
+/**
+ * Directories a path may be nested in. Trees are walked recursively (listings, exports,
+ * reports); Linux's PATH_MAX allows 2048 levels, and no image comes near.
+ */
+export const MAX_TREE_DEPTH = 2048;
+
 export class Union {
   readonly root: FsNode;
   private nextInode = 1;
@@ -102,8 +108,9 @@ export class Union {
   /** Nodes made so far, and the bytes of their paths (each in full), link targets and xattrs: see charge(). */
   private made = 0;
   private metadataBytes = 0;
-  /** Bytes of the path of the directory resolveDir returned last. */
+  /** Bytes, and directories, of the path of the directory resolveDir returned last. */
   lastDepth = 0;
+  lastLevels = 0;
 
   constructor(root?: FsNode) {
     this.root = root ?? new FsNode('', null, 'dir');
@@ -140,8 +147,10 @@ export class Union {
     // Components still to walk, the next one last (a symlink's target is pushed in its place).
     const stack = components.slice().reverse();
     let hops = 0;
-    // Bytes of the path walked so far: a symlink may lead deeper than the name that went through it.
+    // Bytes and directories of the path walked so far: a symlink may lead deeper than the name
+    // that went through it.
     let depth = 0;
+    let levels = 0;
     // Lexical mode: the missing directories walked below `cur` (everything below one is missing).
     const missing: string[] = [];
     while (stack.length > 0) {
@@ -152,6 +161,7 @@ export class Union {
           missing.pop();
         } else if (cur.parent) {
           depth -= Buffer.byteLength(cur.name) + 1;
+          levels--;
           cur = cur.parent;
         }
         continue;
@@ -168,6 +178,7 @@ export class Union {
         if (target.startsWith('/')) {
           cur = this.root;
           depth = 0;
+          levels = 0;
         }
         const parts = target.split('/');
         for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]!);
@@ -175,6 +186,7 @@ export class Union {
       }
       if (child.type !== 'dir') return undefined;
       depth += Buffer.byteLength(child.name) + 1;
+      levels++;
       cur = child;
     }
     if (missing.length > 0) {
@@ -182,6 +194,7 @@ export class Union {
       for (const name of missing) {
         depth += Buffer.byteLength(name) + 1;
         if (depth > maxPathLength) throw this.tooDeep(components, cur, name);
+        if (++levels > MAX_TREE_DEPTH) throw this.tooManyLevels(components);
         this.charge(depth);
         const child = new FsNode(name, cur, 'dir');
         child.layer = layer;
@@ -191,7 +204,15 @@ export class Union {
       }
     }
     this.lastDepth = depth;
+    this.lastLevels = levels;
     return cur;
+  }
+
+  /** A path may not be nested deeper than MAX_TREE_DEPTH directories, whatever --max-path-length allows. */
+  tooManyLevels(components: readonly string[]): LayerlensError {
+    const p = joinPath(components);
+    const shown = p.length > 64 ? `${p.slice(0, 30)}…${p.slice(-30)}` : p;
+    return new LayerlensError('limit', `${shown} leads more than ${MAX_TREE_DEPTH} directories deep (a fixed limit)`);
   }
 
   /**
@@ -391,6 +412,7 @@ export class LayerApplier {
       return undefined;
     }
     const dirDepth = union.lastDepth;
+    if (union.lastLevels + 1 > MAX_TREE_DEPTH) throw union.tooManyLevels(comps);
     const name = comps[comps.length - 1]!;
     const existing = dir.children!.get(name);
 

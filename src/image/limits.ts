@@ -127,9 +127,9 @@ export function nameBytes(s: string): number {
 export function checkPathLength(s: string, max: number, what: string, where: { file?: string; member?: string }): void {
   // Every character is at least one byte: only a long string needs counting.
   if (s.length * 3 <= max) return;
-  const n = s.length > max ? s.length : nameBytes(s);
+  const n = nameBytes(s);
   if (n > max) {
     const shown = s.length > 60 ? `${JSON.stringify(s.slice(0, 60)).slice(0, -1)}…"` : JSON.stringify(s);
-    throw limitError('maxPathLength', `${what} ${shown} is ${s.length > max ? 'more than ' + max : n} bytes long`, max, where);
+    throw limitError('maxPathLength', `${what} ${shown} is ${n} bytes long`, max, where);
   }
 }

@@ -34,10 +34,12 @@ export async function readDockerArchive(store: Store, policy: VerifyPolicy): Pro
   }
   if (doc.length === 0) throw new LayerlensError('format', 'manifest.json lists no images', where);
   const out: ArchiveContents = { images: [], unavailable: [] };
+  // manifest.json may name one config many times: it is read and checked once.
+  const configs = new Map<string, ConfigRead | LayerlensError>();
   for (const [i, entry] of doc.entries()) {
     const repoTags = isObject(entry) ? stringArray(entry.RepoTags) : [];
     try {
-      out.images.push(await readEntry(store, entry, i, policy));
+      out.images.push(await readEntry(store, entry, i, policy, configs));
     } catch (e) {
       if (!(e instanceof LayerlensError)) throw e;
       out.unavailable.push({ names: repoTags, reason: e.oneLine(), error: e });
@@ -46,7 +48,21 @@ export async function readDockerArchive(store: Store, policy: VerifyPolicy): Pro
   return out;
 }
 
-async function readEntry(store: Store, entry: unknown, i: number, policy: VerifyPolicy): Promise<Image> {
+interface ConfigRead {
+  bytes: Buffer;
+  id: Digest;
+  config: ReturnType<typeof parseConfig>;
+}
+
+async function readConfig(store: Store, configMember: string, policy: VerifyPolicy): Promise<ConfigRead> {
+  const configBytes = await store.read(configMember, policy.maxJsonBytes ?? MAX_JSON_BYTES);
+  const cwhere = { file: store.file, member: configMember };
+  const claimed = digestFromMemberName(configMember);
+  if (claimed) checkBlob(configBytes, claimed, undefined, 'config', cwhere, policy);
+  return { bytes: configBytes, id: computeDigest(configBytes), config: parseConfig(parsePolicyJson(configBytes, cwhere, 'config', policy), cwhere) };
+}
+
+async function readEntry(store: Store, entry: unknown, i: number, policy: VerifyPolicy, configs: Map<string, ConfigRead | LayerlensError>): Promise<Image> {
   const where = { file: store.file, member: 'manifest.json' };
   if (!isObject(entry)) throw new LayerlensError('format', `entry ${i} is not an object`, where);
   const configMember = optString(entry.Config);
@@ -59,12 +75,20 @@ async function readEntry(store: Store, entry: unknown, i: number, policy: Verify
   if (!store.has(configMember)) {
     throw new LayerlensError('missing', `config of image ${i} is missing`, { file: store.file, member: configMember });
   }
-  const configBytes = await store.read(configMember, policy.maxJsonBytes ?? MAX_JSON_BYTES);
-  const cwhere = { file: store.file, member: configMember };
-  const claimed = digestFromMemberName(configMember);
-  if (claimed) checkBlob(configBytes, claimed, undefined, 'config', cwhere, policy);
-  const id = computeDigest(configBytes);
-  const config = parseConfig(parsePolicyJson(configBytes, cwhere, 'config', policy), cwhere);
+  let read = configs.get(configMember);
+  if (!read) {
+    try {
+      read = await readConfig(store, configMember, policy);
+    } catch (e) {
+      if (!(e instanceof LayerlensError)) throw e;
+      read = e;
+    }
+    configs.set(configMember, read);
+  }
+  if (read instanceof LayerlensError) throw read;
+  const configBytes = read.bytes;
+  const config = read.config;
+  const id = read.id;
   const warnings: string[] = [];
   if (config.diffIds.length !== layerMembers.length) {
     warnings.push(`manifest.json lists ${layerMembers.length} layer${layerMembers.length === 1 ? '' : 's'} but the config has ${config.diffIds.length} diff_ids`);

@@ -37,7 +37,7 @@ export async function readOciLayout(store: Store, policy: VerifyPolicy): Promise
   const where = { file: store.file, member: 'index.json' };
   const top = parseIndex(parsePolicyJson(await store.read('index.json', policy.maxJsonBytes ?? MAX_JSON_BYTES), where, 'index.json', policy), where);
   const byDigest = new Map<string, Image>();
-  await walk(store, top.manifests, [], undefined, 0, new Set(), policy, out, byDigest);
+  await walk({ store, policy, out, byDigest, done: new Set(), indexes: new Map() }, top.manifests, [], undefined, 0, new Set(), new Set());
   out.images = [...byDigest.values()];
   return out;
 }
@@ -55,17 +55,32 @@ function isAttestation(d: Descriptor): boolean {
   return d.annotations['vnd.docker.reference.type'] === 'attestation-manifest' || (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown');
 }
 
+/**
+ * What one walk of a layout has seen. Each blob is read once, however often it is listed: an
+ * index.json may repeat one descriptor thousands of times, and nested indexes may share children
+ * (a diamond of indexes N deep would otherwise be read 2^N times).
+ */
+interface WalkContext {
+  store: Store;
+  policy: VerifyPolicy;
+  out: LayoutContents;
+  byDigest: Map<string, Image>;
+  /** Manifests and indexes that failed or are not images: listed once, not read again. */
+  done: Set<string>;
+  /** Each index walked: the manifests found below it. */
+  indexes: Map<string, Set<string>>;
+}
+
 async function walk(
-  store: Store,
+  ctx: WalkContext,
   descriptors: Descriptor[],
   inheritedNames: string[],
   indexDigest: Digest | undefined,
   depth: number,
   seen: Set<string>,
-  policy: VerifyPolicy,
-  out: LayoutContents,
-  byDigest: Map<string, Image>,
+  found: Set<string>,
 ): Promise<void> {
+  const { store, policy, out, byDigest } = ctx;
   for (const d of descriptors) {
     const names = depth === 0 ? namesOf(d) : inheritedNames;
     if (isAttestation(d)) {
@@ -73,7 +88,7 @@ async function walk(
       continue;
     }
     if (isIndexMediaType(d.mediaType)) {
-      await readNestedIndex(store, d, names, depth, seen, policy, out, byDigest);
+      await readNestedIndex(ctx, d, names, depth, seen, found);
       continue;
     }
     if (d.mediaType && d.mediaType !== MediaType.ociManifest && d.mediaType !== MediaType.dockerManifest) {
@@ -82,6 +97,7 @@ async function walk(
     }
     const existing = byDigest.get(d.digest);
     if (existing) {
+      found.add(d.digest);
       for (const n of names) addName(existing, n);
       // A manifest named directly (no platform on its descriptor) and also listed in an index
       // (with one): the index's digest picks it too, and its platform is the more precise,
@@ -93,45 +109,59 @@ async function walk(
       }
       continue;
     }
+    if (ctx.done.has(d.digest) || ctx.indexes.has(d.digest)) {
+      if (ctx.indexes.has(d.digest)) await readNestedIndex(ctx, d, names, depth, seen, found);
+      continue;
+    }
     try {
       const image = await readImage(store, d, names, indexDigest, policy);
       if (image === 'index') {
-        await readNestedIndex(store, d, names, depth, seen, policy, out, byDigest);
+        await readNestedIndex(ctx, d, names, depth, seen, found);
       } else if (typeof image === 'string') {
+        ctx.done.add(d.digest);
         out.skipped.push({ digest: d.digest, reason: image });
       } else {
         byDigest.set(d.digest, image);
+        found.add(d.digest);
       }
     } catch (e) {
       if (!(e instanceof LayerlensError)) throw e;
+      ctx.done.add(d.digest);
       out.unavailable.push({ names, digest: d.digest, platform: d.platform, reason: e.oneLine(), error: e });
     }
   }
 }
 
-async function readNestedIndex(
-  store: Store,
-  d: Descriptor,
-  names: string[],
-  depth: number,
-  seen: Set<string>,
-  policy: VerifyPolicy,
-  out: LayoutContents,
-  byDigest: Map<string, Image>,
-): Promise<void> {
+async function readNestedIndex(ctx: WalkContext, d: Descriptor, names: string[], depth: number, seen: Set<string>, found: Set<string>): Promise<void> {
+  const { store, policy, out, byDigest } = ctx;
+  const walked = ctx.indexes.get(d.digest);
+  if (walked) {
+    // Read before: what it holds is known; only the names it is reached by are new.
+    for (const m of walked) {
+      found.add(m);
+      const image = byDigest.get(m);
+      if (image) for (const n of names) addName(image, n);
+    }
+    return;
+  }
   if (depth >= MAX_INDEX_DEPTH || seen.has(d.digest)) {
     const error = new LayerlensError('limit', `index ${d.digest} nests too deep or refers to itself`, { file: store.file, member: blobPath(d.digest) });
     out.unavailable.push({ names, digest: d.digest, reason: error.oneLine(), error });
     return;
   }
+  if (ctx.done.has(d.digest)) return;
   try {
     const bytes = await readBlob(store, d, 'index', policy);
     const where = { file: store.file, member: blobPath(d.digest) };
     const index = parseIndex(parsePolicyJson(bytes, where, 'index', policy), where);
     const nextSeen = new Set(seen).add(d.digest);
-    await walk(store, index.manifests, names, d.digest, depth + 1, nextSeen, policy, out, byDigest);
+    const below = new Set<string>();
+    await walk(ctx, index.manifests, names, d.digest, depth + 1, nextSeen, below);
+    ctx.indexes.set(d.digest, below);
+    for (const m of below) found.add(m);
   } catch (e) {
     if (!(e instanceof LayerlensError)) throw e;
+    ctx.done.add(d.digest);
     out.unavailable.push({ names, digest: d.digest, reason: e.oneLine(), error: e });
   }
 }
