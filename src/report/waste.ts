@@ -142,8 +142,8 @@ function diveColumns(d: DiveMetrics): Columns {
   };
 }
 
-/** The waste part of `analyze --format json`: the totals, the top paths and dive's figures. */
-export function wasteSummaryJson(r: WasteResult): Record<string, unknown> {
+/** The totals every waste document starts with. */
+function totalsJson(r: WasteResult) {
   return {
     storedBytes: r.storedBytes,
     visibleBytes: r.visibleBytes,
@@ -151,6 +151,13 @@ export function wasteSummaryJson(r: WasteResult): Record<string, unknown> {
     efficiency: r.efficiency,
     hiddenCopies: r.hiddenCopies,
     byReason: r.byReason,
+  };
+}
+
+/** The waste part of `analyze --format json`: the totals, the top paths and dive's figures. */
+export function wasteSummaryJson(r: WasteResult): Record<string, unknown> {
+  return {
+    ...totalsJson(r),
     pathCount: r.pathCount,
     paths: r.paths,
     duplicateCount: r.duplicateCount,
@@ -162,12 +169,7 @@ export function wasteSummaryJson(r: WasteResult): Record<string, unknown> {
 export function wasteJson(v: WasteView): Record<string, unknown> {
   const r = v.result;
   return versioned({
-    storedBytes: r.storedBytes,
-    visibleBytes: r.visibleBytes,
-    wastedBytes: r.wastedBytes,
-    efficiency: r.efficiency,
-    hiddenCopies: r.hiddenCopies,
-    byReason: r.byReason,
+    ...totalsJson(r),
     ignore: v.ignore,
     excludedBytes: r.excludedBytes,
     pathCount: r.pathCount,
