@@ -12,7 +12,7 @@
 //
 // Options: --minutes N | --cases N, --seed N (default: from the clock, printed), --jobs N,
 // --out DIR (default: $TMPDIR/layerlens-fuzz-<time>), --time-limit MS (per case, default
-// 60000), --memory MB (heap of a worker, default 1536; a worker whose resident memory passes
+// 90000; a case reads at most 2 GiB per pass, see lib.js), --memory MB (heap of a worker, default 1536; a worker whose resident memory passes
 // twice that fails its case), --commands core|all (all: also the commands of analysis reports
 // such as diff and waste, when this build has them), --inputs DIR... (instead of the defaults).
 import { fork, spawnSync } from 'node:child_process';
@@ -28,7 +28,7 @@ const CORE = ['images', 'inspect', 'history', 'layers', 'analyze', 'tree', 'chan
 const EXTRA = ['waste', 'diff'];
 
 function parseArgs(argv) {
-  const o = { minutes: undefined, cases: undefined, seed: undefined, jobs: 2, out: undefined, timeLimit: 60_000, memory: 1536, commands: 'core', inputs: [], replay: undefined };
+  const o = { minutes: undefined, cases: undefined, seed: undefined, jobs: 2, out: undefined, timeLimit: 90_000, memory: 1536, commands: 'core', inputs: [], replay: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => argv[++i];

@@ -180,6 +180,22 @@ describe('--max-json-bytes', () => {
   });
 });
 
+describe('nesting', () => {
+  // Found while probing --max-path-length: trees are walked recursively (listings, exports,
+  // diffs, reports), and a raised limit let a path 3000 directories deep overflow the stack.
+  it('paths up to 2048 levels (what PATH_MAX allows) work in every command; deeper is refused, whatever the flags', async () => {
+    const ok = layout(tar().file(`${'d/'.repeat(2047)}f`, 'x', { longName: 'pax' }));
+    for (const args of [['tree', ok], ['tree', ok, '--flat', '--format', 'json'], ['changes', ok], ['export', ok, path.join(tmp.dir, 'deep.tar')], ['waste', ok], ['diff', ok, ok]]) {
+      const r = await run(args);
+      expect([args[0], r.code, r.stderr.split('\n').filter((l) => l.includes('error'))]).toEqual([args[0], 0, []]);
+    }
+    const deep = layout(tar().file(`${'d/'.repeat(3000)}f`, 'x', { longName: 'pax' }));
+    const r = await run(['tree', deep, '--max-path-length', '10000']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^layerlens: error: .*: \/d\/d\/d.*…\/d\/d\/d.* leads more than 2048 directories deep \(a fixed limit\)\n$/);
+  });
+});
+
 describe('--max-metadata-bytes', () => {
   it('bounds the bytes of paths (each in full), link targets and xattrs the tree holds', async () => {
     const t = tar();

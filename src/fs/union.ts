@@ -93,6 +93,12 @@ function diff(before: Snapshot, after: FsNode): ChangeReason[] {
  */
 export const MAX_TREE_DEPTH = 2048;
 
+/**
+ * Path components all resolutions may walk, per entry --max-entries allows: a real layer takes
+ * a few per entry; a crafted one could make each entry walk 40 symlinks of 2000 components.
+ */
+const STEPS_PER_ENTRY = 256;
+
 export class Union {
   readonly root: FsNode;
   private nextInode = 1;
@@ -108,6 +114,8 @@ export class Union {
   /** Nodes made so far, and the bytes of their paths (each in full), link targets and xattrs: see charge(). */
   private made = 0;
   private metadataBytes = 0;
+  /** Path components walked by every resolveDir so far. */
+  private steps = 0;
   /** Bytes, and directories, of the path of the directory resolveDir returned last. */
   lastDepth = 0;
   lastLevels = 0;
@@ -139,9 +147,10 @@ export class Union {
    * that does not exist is passed over as a name, so that a later `..` (from a symlink target)
    * can climb back out of it, and only the directories of the path finally reached are made
    * (with `create`). Otherwise, as the kernel resolves a path in a container, a missing
-   * component means there is no such directory. `create` implies `lexical`.
+   * component means there is no such directory. `create` implies `lexical`. `absent` is a node
+   * to walk as if it were not there (a path about to be cleared).
    */
-  resolveDir(components: readonly string[], create: boolean, layer = -1, onImplied?: (n: FsNode) => void, lexical = create): FsNode | undefined {
+  resolveDir(components: readonly string[], create: boolean, layer = -1, onImplied?: (n: FsNode) => void, lexical = create, absent?: FsNode): FsNode | undefined {
     const { maxLinkDepth, maxPathLength } = this.limits;
     let cur = this.root;
     // Components still to walk, the next one last (a symlink's target is pushed in its place).
@@ -155,6 +164,8 @@ export class Union {
     const missing: string[] = [];
     while (stack.length > 0) {
       const name = stack.pop()!;
+      // Each symlink may push thousands of components: bound the work of all resolutions.
+      if (++this.steps > this.limits.maxEntries * STEPS_PER_ENTRY) throw this.tooManySteps();
       if (name === '' || name === '.') continue;
       if (name === '..') {
         if (missing.length > 0) {
@@ -166,7 +177,8 @@ export class Union {
         }
         continue;
       }
-      const child = missing.length > 0 ? undefined : cur.children!.get(name);
+      let child = missing.length > 0 ? undefined : cur.children!.get(name);
+      if (child === absent) child = undefined;
       if (!child) {
         if (!lexical) return undefined;
         missing.push(name);
@@ -208,6 +220,14 @@ export class Union {
     return cur;
   }
 
+  private tooManySteps(): LayerlensError {
+    return limitError(
+      'maxEntries',
+      `resolving the layers' paths took more than ${STEPS_PER_ENTRY} steps for each entry allowed (symbolic links with long targets, followed again and again)`,
+      this.limits.maxEntries,
+    );
+  }
+
   /** A path may not be nested deeper than MAX_TREE_DEPTH directories, whatever --max-path-length allows. */
   tooManyLevels(components: readonly string[]): LayerlensError {
     const p = joinPath(components);
@@ -244,13 +264,14 @@ export class Union {
 
   /**
    * The node at `path` (symlinks followed on the way, not at the end), or undefined. `lexical`:
-   * resolved as a layer's hard link target is (see resolveDir).
+   * resolved as a layer's hard link target is; `absent`: walked as if not there (see resolveDir).
    */
-  lookup(path: string, lexical = false): FsNode | undefined {
+  lookup(path: string, lexical = false, absent?: FsNode): FsNode | undefined {
     const comps = splitPath(path);
     if (comps.length === 0) return this.root;
-    const dir = this.resolveDir(comps.slice(0, -1), false, -1, undefined, lexical);
-    return dir?.children?.get(comps[comps.length - 1]!);
+    const dir = this.resolveDir(comps.slice(0, -1), false, -1, undefined, lexical, absent);
+    const node = dir?.children?.get(comps[comps.length - 1]!);
+    return node === absent ? undefined : node;
   }
 
   /** The node at `path` with a final symlink followed too (inside the root). */
@@ -295,6 +316,9 @@ export class Union {
 export class LayerApplier {
   /** Touched nodes in the order they were first touched; merged by path when the layer is done. */
   private readonly byNode = new Map<FsNode, Touch>();
+  /** Nodes this layer's whiteouts have purged of lower content, and directories it made opaque. */
+  private readonly purged = new Set<FsNode>();
+  private readonly opaque = new Set<FsNode>();
   private readonly warnings: string[] = [];
   private readonly implied = (n: FsNode) => {
     if (this.track) this.touch(n, false).after = n;
@@ -355,10 +379,14 @@ export class LayerApplier {
    * opaque marker never hides an entry of its own layer, whatever their order in the tar.
    */
   private purgeLower(n: FsNode, via: Change['via']): void {
+    // Once purged, a subtree holds nothing of the lower layers (this layer adds only its own):
+    // a layer that whites out one path a million times walks it once.
+    if (this.purged.has(n)) return;
     if (!this.isCurrent(n) && !this.hasCurrent(n)) {
       this.remove(n, via);
       return;
     }
+    this.purged.add(n);
     if (n.children) for (const c of [...n.children.values()]) this.purgeLower(c, via);
     if (!this.isCurrent(n)) {
       // A lower directory kept only for this layer's entries inside it: as if the whiteout came
@@ -381,7 +409,10 @@ export class LayerApplier {
     const base = comps[comps.length - 1];
     if (base === OPAQUE_WHITEOUT) {
       const dir = this.union.resolveDir(comps.slice(0, -1), false, -1, undefined, true);
-      if (dir?.children) for (const child of [...dir.children.values()]) this.purgeLower(child, 'opaque');
+      if (dir?.children && !this.opaque.has(dir)) {
+        this.opaque.add(dir);
+        for (const child of [...dir.children.values()]) this.purgeLower(child, 'opaque');
+      }
       return undefined;
     }
     if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) {
@@ -423,9 +454,10 @@ export class LayerApplier {
         return undefined;
       }
       if (target === existing) return undefined; // a link to itself changes nothing
-      if (existing && isUnder(target, existing)) {
-        // Making the link clears the directory at its path first, and its target with it.
-        this.warnings.push(`${e.path}: hardlink to ${e.linkname}, which is inside the directory the link replaces; entry ignored`);
+      if (existing && union.lookup(e.linkname, true, existing) !== target) {
+        // Making the link clears its path first: a target inside that directory, or reached
+        // through that symlink, is then gone (umoci resolves the target after clearing, and fails).
+        this.warnings.push(`${e.path}: hardlink to ${e.linkname}, which is reached through the path the link replaces; entry ignored`);
         return undefined;
       }
       if (existing) this.replace(existing);
@@ -549,12 +581,6 @@ function setMeta(node: FsNode, e: LayerEntry, layer: number, union: Union): void
 
 function typeName(n: FsNode): string {
   return n.hardlink ? 'hardlink' : n.type;
-}
-
-/** Is `n` below `dir` in the tree? */
-function isUnder(n: FsNode, dir: FsNode): boolean {
-  for (let p = n.parent; p; p = p.parent) if (p === dir) return true;
-  return false;
 }
 
 /** Join a symlink target onto the directory holding the link, `..` stopping at the root. */

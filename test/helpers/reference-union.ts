@@ -13,7 +13,8 @@
 //   it has extracted in this layer and their ancestors); and a directory umoci makes for a
 //   missing parent inherits, as mkdir(2) does, the group and the setgid bit of a setgid parent.
 // The model also says when umoci would refuse a layer (an entry under a non-directory, a hard
-// link to a missing path, to a directory or to itself), which layerlens reads on with a warning.
+// link to a missing path, to a directory, to itself, or to a target reached through the path the
+// link replaces), which layerlens reads on with a warning.
 import { createHash } from 'node:crypto';
 
 export type RefEntry =
@@ -65,6 +66,9 @@ function clean(p: string): string[] {
 
 const key = (parts: string[]) => '/' + parts.join('/');
 
+/** Is `p` the path walked as absent, or below it? */
+const hidden = (p: string, absent: string | undefined) => absent !== undefined && (p === absent || p.startsWith(absent + '/'));
+
 export class ReferenceUnion {
   private readonly nodes = new Map<string, RefNode>([['/', { type: 'd', mode: 0o755, uid: 0, gid: 0, layer: -1 }]]);
   readonly umociRefuses: string[] = [];
@@ -77,7 +81,7 @@ export class ReferenceUnion {
    * ends in is made, with `create`. Undefined where a non-directory is in the way, or (without
    * `create`) where the directory is not there.
    */
-  private walk(parts: string[], create: boolean, layer: number): string[] | undefined {
+  private walk(parts: string[], create: boolean, layer: number, absent?: string): string[] | undefined {
     let cur: string[] = [];
     const todo = [...parts];
     let hops = 0;
@@ -89,7 +93,7 @@ export class ReferenceUnion {
         continue;
       }
       const next = [...cur, name];
-      const node = this.nodes.get(key(next));
+      const node = hidden(key(next), absent) ? undefined : this.nodes.get(key(next));
       if (node?.type === 'l') {
         if (++hops > MAX_HOPS) throw new ReferenceError(`symlink loop resolving ${key(parts)}`);
         if (node.target!.startsWith('/')) cur = [];
@@ -101,7 +105,7 @@ export class ReferenceUnion {
     }
     for (let i = 1; i <= cur.length; i++) {
       const p = key(cur.slice(0, i));
-      if (this.nodes.has(p)) continue;
+      if (this.nodes.has(p) && !hidden(p, absent)) continue;
       if (!create) return undefined;
       const parent = this.nodes.get(key(cur.slice(0, i - 1)))!;
       const setgid = this.flavour === 'umoci' && (parent.mode & 0o2000) !== 0;
@@ -186,10 +190,14 @@ export class ReferenceUnion {
         this.umociRefuses.push(`${e.name}: hard link to itself`);
         return;
       }
-      if (existing && tpath!.startsWith(path + '/')) {
-        // The link's path is cleared first, and the target with it.
-        this.umociRefuses.push(`${e.name}: hard link into the directory it replaces`);
-        return;
+      if (existing) {
+        // The link's path is cleared first: what was reached through it is gone.
+        const again = this.walk(tparts.slice(0, -1), false, layer, path);
+        const apath = again && key([...again, tparts[tparts.length - 1]!]);
+        if (!apath || apath === path || apath.startsWith(path + '/') || this.nodes.get(apath) !== target) {
+          this.umociRefuses.push(`${e.name}: hard link reached through the path it replaces`);
+          return;
+        }
       }
       if (existing) this.removeTree(path);
       this.nodes.set(path, { ...target, layer });
@@ -257,7 +265,7 @@ export function referenceUnion(layers: RefEntry[][], flavour: Flavour): Referenc
 
 /**
  * The layers without the entries umoci would refuse (an entry under a non-directory, a hard link
- * to nothing, to a directory, to itself or into the directory it replaces), so that umoci unpacks
+ * to nothing, to a directory, to itself or through the path it replaces), so that umoci unpacks
  * them and there is something to compare. A symlink loop is kept (a ReferenceError stops here).
  */
 export function withoutUmociRefusals(layers: RefEntry[][]): RefEntry[][] {
