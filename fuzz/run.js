@@ -12,9 +12,10 @@
 //
 // Options: --minutes N | --cases N, --seed N (default: from the clock, printed), --jobs N,
 // --out DIR (default: $TMPDIR/layerlens-fuzz-<time>), --time-limit MS (per case, default
-// 90000; a case reads at most 2 GiB per pass, see lib.js), --memory MB (heap of a worker, default 1536; a worker whose resident memory passes
-// twice that fails its case), --commands core|all (all: also the commands of analysis reports
-// such as diff and waste, when this build has them), --inputs DIR... (instead of the defaults).
+// 90000; each case is given --max-bytes 2Gi, see lib.js), --memory MB (heap of a worker,
+// default 1536; a worker whose resident memory passes twice that fails its case),
+// --commands all|core (default all; core leaves out diff and waste), --inputs DIR... (instead
+// of the defaults).
 import { fork, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,7 +29,7 @@ const CORE = ['images', 'inspect', 'history', 'layers', 'analyze', 'tree', 'chan
 const EXTRA = ['waste', 'diff'];
 
 function parseArgs(argv) {
-  const o = { minutes: undefined, cases: undefined, seed: undefined, jobs: 2, out: undefined, timeLimit: 90_000, memory: 1536, commands: 'core', inputs: [], replay: undefined };
+  const o = { minutes: undefined, cases: undefined, seed: undefined, jobs: 2, out: undefined, timeLimit: 90_000, memory: 1536, commands: 'all', inputs: [], replay: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => argv[++i];
@@ -43,7 +44,9 @@ function parseArgs(argv) {
     else if (a === '--inputs') while (argv[i + 1] && !argv[i + 1].startsWith('--')) o.inputs.push(path.resolve(argv[++i]));
     else if (a === '--replay') o.replay = path.resolve(v());
     else if (a === '--help' || a === '-h') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+      // The comment at the top of this file.
+      const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+      console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.slice(3)).join('\n'));
       process.exit(0);
     } else {
       console.error(`fuzz: unknown option ${a} (--help lists them)`);
