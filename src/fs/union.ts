@@ -144,9 +144,9 @@ export class Union {
    * non-directory on the way ends the walk (undefined).
    *
    * `lexical` is how umoci (securejoin) resolves a path while it applies a layer: a component
-   * that does not exist is passed over as a name, so that a later `..` (from a symlink target)
-   * can climb back out of it, and only the directories of the path finally reached are made
-   * (with `create`). Otherwise, as the kernel resolves a path in a container, a missing
+   * that does not exist, or is not a directory, is passed over as a name, so that a later `..`
+   * (from a symlink target) can climb back out of it; the path finally reached must then be
+   * directories, and only its missing ones are made (with `create`). Otherwise, as the kernel resolves a path in a container, a missing
    * component means there is no such directory. `create` implies `lexical`. `absent` is a node
    * to walk as if it were not there (a path about to be cleared).
    */
@@ -196,13 +196,19 @@ export class Union {
         for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]!);
         continue;
       }
-      if (child.type !== 'dir') return undefined;
+      if (child.type !== 'dir') {
+        if (!lexical) return undefined;
+        missing.push(name);
+        continue;
+      }
       depth += Buffer.byteLength(child.name) + 1;
       levels++;
       cur = child;
     }
     if (missing.length > 0) {
-      if (!create) return undefined;
+      // The first name left over is not there, or is there and not a directory (nothing can be
+      // made under it: a parent that is a file).
+      if (!create || cur.children!.has(missing[0]!)) return undefined;
       for (const name of missing) {
         depth += Buffer.byteLength(name) + 1;
         if (depth > maxPathLength) throw this.tooDeep(components, cur, name);

@@ -77,9 +77,9 @@ export class ReferenceUnion {
 
   /**
    * Walk the directories named by `parts`, following symlinks, as securejoin does: a missing
-   * component is taken as a plain name (a later `..` may leave it again), and only what the walk
-   * ends in is made, with `create`. Undefined where a non-directory is in the way, or (without
-   * `create`) where the directory is not there.
+   * component, or one that is not a directory, is taken as a plain name (a later `..` may leave
+   * it again), and only what the walk ends in is made, with `create`. Undefined where the walk
+   * ends under a non-directory, or (without `create`) where the directory is not there.
    */
   private walk(parts: string[], create: boolean, layer: number, absent?: string): string[] | undefined {
     let cur: string[] = [];
@@ -100,13 +100,15 @@ export class ReferenceUnion {
         todo.unshift(...node.target!.split('/'));
         continue;
       }
-      if (node && node.type !== 'd') return undefined;
+      // A file on the way is a name too (securejoin only looks for symlinks): a later `..` may
+      // leave it. Where the walk ends, every component must be a directory.
       cur = next;
     }
     for (let i = 1; i <= cur.length; i++) {
       const p = key(cur.slice(0, i));
-      if (this.nodes.has(p) && !hidden(p, absent)) continue;
-      if (!create) return undefined;
+      const there = hidden(p, absent) ? undefined : this.nodes.get(p);
+      if (there?.type === 'd') continue;
+      if (there || !create) return undefined;
       const parent = this.nodes.get(key(cur.slice(0, i - 1)))!;
       const setgid = this.flavour === 'umoci' && (parent.mode & 0o2000) !== 0;
       this.nodes.set(p, { type: 'd', mode: setgid ? 0o2755 : 0o755, uid: 0, gid: setgid ? parent.gid : 0, layer });
