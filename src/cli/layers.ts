@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { layerRecords } from '../analysis/summary.js';
 import type { Limits } from '../image/limits.js';
 import type { Image } from '../image/model.js';
-import { scanImageLayers, type LayerScan } from '../layer/scan.js';
+import { verifyLayers } from '../fs/layer-feed.js';
+import type { LayerScan } from '../layer/scan.js';
 import { renderLayers } from '../report/layers.js';
 import { addImageFlags, addOutputFlags, openOne, renderOptions, warn, type CommonFlags, type Io } from './common.js';
 import { limitsFromFlags } from './limits.js';
@@ -13,7 +14,7 @@ export async function scanAll(image: Image, verify: boolean, io: Io, limits?: Pa
   const progress = progressFor(io, image.layers.length);
   let scans: LayerScan[];
   try {
-    scans = await scanImageLayers(image.layers, { verify, file: image.file, limits, onLayerProgress: progress && ((l, b) => progress.layer(l, b)) });
+    scans = await verifyLayers(image.layers, { verify, file: image.file, limits, onProgress: progress && ((l, b) => progress.layer(l, b)) });
   } finally {
     progress?.done();
   }

@@ -91,20 +91,33 @@ export class Budget {
   bytes = 0;
   entries = 0;
 
-  constructor(readonly limits: Limits) {}
+  /**
+   * `shared`, when given, holds the running totals [bytes, entries] for several threads reading
+   * the layers of one pass at once (a SharedArrayBuffer's view): the limits bound their sum.
+   */
+  constructor(
+    readonly limits: Limits,
+    readonly shared?: BigInt64Array,
+  ) {}
 
   addBytes(n: number, where: { file?: string; member?: string }): void {
-    this.bytes += n;
+    this.bytes = this.shared ? Number(Atomics.add(this.shared, 0, BigInt(n))) + n : this.bytes + n;
     if (this.bytes > this.limits.maxBytes) {
       throw limitError('maxBytes', 'the layers hold too much uncompressed data', this.limits.maxBytes, where);
     }
   }
 
   addEntry(where: { file?: string; member?: string }): void {
-    if (++this.entries > this.limits.maxEntries) {
+    this.entries = this.shared ? Number(Atomics.add(this.shared, 1, 1n)) + 1 : this.entries + 1;
+    if (this.entries > this.limits.maxEntries) {
       throw limitError('maxEntries', 'the layers hold too many tar entries', this.limits.maxEntries, where);
     }
   }
+}
+
+/** Totals that several threads can count into (see Budget). */
+export function sharedBudgetCounters(): BigInt64Array {
+  return new BigInt64Array(new SharedArrayBuffer(16));
 }
 
 /** Bytes of a name as tar stored it (each U+DC80..U+DCFF stands for one byte that was not UTF-8). */

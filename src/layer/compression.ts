@@ -35,20 +35,32 @@ export function createDecoder(kind: Compression, onData: (chunk: Buffer) => void
   }
 }
 
+/** Compressed bytes queued for inflate before a write waits: reading and hashing the next chunks overlaps inflating this one. */
+const GZIP_AHEAD = 4 * 1024 * 1024;
+/** Inflated bytes zlib may produce before they are taken: inflate runs ahead of the consumer. */
+const GZIP_OUT_AHEAD = 1024 * 1024;
+
 function gzipDecoder(onData: (chunk: Buffer) => void, where: { file?: string; member?: string }): Decoder {
-  const gz = zlib.createGunzip({ chunkSize: 256 * 1024 });
+  // The output is pulled ('readable'), not pushed ('data'): a 'data' handler runs inside zlib's
+  // callback, before zlib starts on the next piece, so inflating and consuming would take turns.
+  // Pulled, zlib inflates the next pieces on the thread pool while this thread consumes.
+  // zlib passes stream options on to its Transform (the types do not say so).
+  const gz = zlib.createGunzip({ chunkSize: 256 * 1024, writableHighWaterMark: GZIP_AHEAD, readableHighWaterMark: GZIP_OUT_AHEAD } as zlib.ZlibOptions);
   let failure: LayerlensError | undefined;
   let consumerError: unknown;
-  gz.on('data', (c: Buffer) => {
-    if (consumerError !== undefined) return;
-    try {
-      onData(c);
-    } catch (e) {
-      // The consumer (tar reader, a limit) failed: stop feeding it and report that error.
-      consumerError = e;
-      gz.destroy();
+  const pump = () => {
+    let c: Buffer | null;
+    while (consumerError === undefined && (c = gz.read() as Buffer | null) !== null) {
+      try {
+        onData(c);
+      } catch (e) {
+        // The consumer (tar reader, a limit) failed: stop feeding it and report that error.
+        consumerError = e;
+        gz.destroy();
+      }
     }
-  });
+  };
+  gz.on('readable', pump);
   const done = new Promise<void>((resolve) => {
     gz.on('end', resolve);
     gz.on('close', resolve);

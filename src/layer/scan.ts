@@ -10,6 +10,7 @@ import type { BlobLocation, Layer } from '../image/model.js';
 import fs from 'node:fs';
 import { layerCompressionFromMediaType, isEncryptedLayerMediaType } from '../image/mediatypes.js';
 import { createDecoder, sniffCompression, SNIFF_BYTES, type Compression, type Decoder } from './compression.js';
+import type { StreamHash } from './hash-thread.js';
 import { TarReader, type EntrySink, type TarEntry } from './tar-reader.js';
 
 export interface ScanOptions {
@@ -30,6 +31,8 @@ export interface ScanOptions {
   budget?: Budget;
   /** Told the stored bytes read so far, as each chunk arrives (for a progress line). */
   onProgress?: (storedBytes: number) => void;
+  /** Where to compute the blob's digest, when not in this thread (layer/hash-thread.ts). */
+  blobHash?: StreamHash;
 }
 
 export interface LayerScan {
@@ -56,6 +59,8 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     throw new LayerlensError('unsupported', `layer ${layer.index} is encrypted (${layer.mediaType}); layerlens cannot read it`, where);
   }
   const blobHash = createHash('sha256');
+  const side = options.blobHash;
+  let useSide = false;
   const diffHash = createHash('sha256');
   let compressedSize = 0;
   let size = 0;
@@ -107,12 +112,24 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     throw asLayerError(e, where);
   }
   try {
+    // The blob is hashed as its bytes go to the decoder (the first ones once the compression is
+    // known: a blob hashed on another thread is worth it only when this one has other hashing to do).
+    const hashBlob = async (bytes: Buffer) => {
+      if (!useSide) return void blobHash.update(bytes);
+      const wait = side!.update(bytes);
+      if (wait) await wait;
+    };
+    const begin = async (first: Buffer) => {
+      useSide = side !== undefined && (sniffCompression(first) !== 'none' || options.onEntry !== undefined);
+      await hashBlob(first);
+      await start(first);
+    };
     for await (const c of source) {
       const chunk = c as Buffer;
-      blobHash.update(chunk);
       compressedSize += chunk.length;
       options.onProgress?.(compressedSize);
       if (decoder) {
+        await hashBlob(chunk);
         await decoder.write(chunk);
         const wait = options.drain?.();
         if (wait) await wait;
@@ -121,11 +138,11 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
         if (head.length >= SNIFF_BYTES) {
           const first = head;
           head = undefined;
-          await start(first);
+          await begin(first);
         }
       }
     }
-    if (!decoder) await start(head ?? Buffer.alloc(0));
+    if (!decoder) await begin(head ?? Buffer.alloc(0));
     await decoder!.end();
     tar.finish();
   } catch (e) {
@@ -133,7 +150,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     throw asLayerError(e, where);
   }
 
-  const digest = sha256Digest(blobHash.digest('hex'));
+  const digest = sha256Digest(useSide ? await side!.digest() : blobHash.digest('hex'));
   const diffId = plainIsBlob ? digest : sha256Digest(diffHash.digest('hex'));
   const unverified: string[] = [];
   const fail = (message: string) => {

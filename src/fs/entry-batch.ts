@@ -1,0 +1,131 @@
+// A layer's entries, with their content digests, packed for the trip from the thread that read
+// the layer to the thread that builds the union: numbers in one Float64Array, names in one
+// string, digests in one byte array. Posting these costs a few copies per batch, where
+// structured-cloning an object per entry costs a microsecond or more each.
+import type { EntryType } from '../layer/tar-header.js';
+import type { LayerEntry } from './entry.js';
+
+const TYPES: EntryType[] = ['file', 'hardlink', 'symlink', 'char', 'block', 'dir', 'fifo', 'other'];
+const TYPE_CODE = new Map(TYPES.map((t, i) => [t, i]));
+
+/** Numbers per entry: type, mode, uid, gid, mtime, size, tarSize, devMajor, devMinor, ordinal, path length, link length, flags. */
+const SLOTS = 13;
+const HAS_DIGEST = 1;
+const HAS_TAR_SIZE = 2;
+
+export interface EntryBatch {
+  count: number;
+  numbers: Float64Array;
+  names: string;
+  digests: Uint8Array;
+  /** Extended attributes, rare: [index in the batch, [key, value][]]. */
+  xattrs: [number, [string, Uint8Array][]][];
+}
+
+/** Collects entries (each with its sha256 when a regular file) into batches. */
+export class EntryBatcher {
+  private numbers = new Float64Array(SLOTS * 256);
+  private names: string[] = [];
+  private digests = new Uint8Array(32 * 64);
+  private digestBytes = 0;
+  private xattrs: EntryBatch['xattrs'] = [];
+  count = 0;
+  /** UTF-16 units of names so far (a flush hint). */
+  nameUnits = 0;
+
+  add(e: LayerEntry, digest: Uint8Array | undefined): void {
+    if ((this.count + 1) * SLOTS > this.numbers.length) {
+      const grown = new Float64Array(this.numbers.length * 2);
+      grown.set(this.numbers);
+      this.numbers = grown;
+    }
+    const n = this.numbers;
+    const o = this.count * SLOTS;
+    n[o] = TYPE_CODE.get(e.type)!;
+    n[o + 1] = e.mode;
+    n[o + 2] = e.uid;
+    n[o + 3] = e.gid;
+    n[o + 4] = e.mtime;
+    n[o + 5] = e.size;
+    n[o + 6] = e.tarSize ?? 0;
+    n[o + 7] = e.devMajor;
+    n[o + 8] = e.devMinor;
+    n[o + 9] = e.ordinal;
+    n[o + 10] = e.path.length;
+    n[o + 11] = e.linkname.length;
+    n[o + 12] = (digest ? HAS_DIGEST : 0) | (e.tarSize !== undefined ? HAS_TAR_SIZE : 0);
+    this.names.push(e.path, e.linkname);
+    this.nameUnits += e.path.length + e.linkname.length;
+    if (digest) {
+      if (this.digestBytes + 32 > this.digests.length) {
+        const grown = new Uint8Array(this.digests.length * 2);
+        grown.set(this.digests);
+        this.digests = grown;
+      }
+      this.digests.set(digest, this.digestBytes);
+      this.digestBytes += 32;
+    }
+    if (e.xattrs && e.xattrs.size > 0) {
+      this.xattrs.push([this.count, [...e.xattrs].map(([k, v]) => [k, new Uint8Array(v)])]);
+    }
+    this.count++;
+  }
+
+  /** The batch so far (its buffers can be transferred), and a fresh start. */
+  take(): EntryBatch {
+    const batch: EntryBatch = {
+      count: this.count,
+      numbers: this.numbers.slice(0, this.count * SLOTS),
+      names: this.names.join(''),
+      digests: this.digests.slice(0, this.digestBytes),
+      xattrs: this.xattrs,
+    };
+    this.names = [];
+    this.xattrs = [];
+    this.count = 0;
+    this.nameUnits = 0;
+    this.digestBytes = 0;
+    return batch;
+  }
+}
+
+/** Each entry of a batch, in order, with its sha256 (raw bytes) for a regular file that has one. */
+export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: Buffer | undefined) => void): void {
+  const n = batch.numbers;
+  const names = batch.names;
+  const digests = Buffer.from(batch.digests.buffer, batch.digests.byteOffset, batch.digests.byteLength);
+  let nameAt = 0;
+  let digestAt = 0;
+  let x = 0;
+  for (let i = 0; i < batch.count; i++) {
+    const o = i * SLOTS;
+    const pathEnd = nameAt + n[o + 10]!;
+    const linkEnd = pathEnd + n[o + 11]!;
+    const flags = n[o + 12]!;
+    const e: LayerEntry = {
+      ordinal: n[o + 9]!,
+      path: names.slice(nameAt, pathEnd),
+      type: TYPES[n[o]!]!,
+      mode: n[o + 1]!,
+      uid: n[o + 2]!,
+      gid: n[o + 3]!,
+      mtime: n[o + 4]!,
+      size: n[o + 5]!,
+      linkname: linkEnd > pathEnd ? names.slice(pathEnd, linkEnd) : '',
+      devMajor: n[o + 7]!,
+      devMinor: n[o + 8]!,
+    };
+    if (flags & HAS_TAR_SIZE) e.tarSize = n[o + 6]!;
+    nameAt = linkEnd;
+    if (x < batch.xattrs.length && batch.xattrs[x]![0] === i) {
+      e.xattrs = new Map(batch.xattrs[x]![1].map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)]));
+      x++;
+    }
+    let digest: Buffer | undefined;
+    if (flags & HAS_DIGEST) {
+      digest = digests.subarray(digestAt, digestAt + 32);
+      digestAt += 32;
+    }
+    visit(e, digest);
+  }
+}

@@ -1,0 +1,199 @@
+// Reading an image's layers, in order, for whoever applies them: in this thread one after the
+// other, or in worker threads (fs/scan-worker.ts) several at once. Decompressing and hashing
+// are most of the work and each layer's is independent, so on a machine with two or more cores
+// the layers are read side by side while this thread applies their entries strictly in layer
+// order; a layer read ahead waits, as compact batches, for the ones below it. Errors are
+// reported in layer order too, so the first broken layer is the one named.
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { LayerlensError } from '../image/errors.js';
+import { Budget, resolveLimits, sharedBudgetCounters, type Limits } from '../image/limits.js';
+import type { Layer } from '../image/model.js';
+import { scanLayer, type LayerScan } from '../layer/scan.js';
+import { workerScript } from '../layer/threads.js';
+import { scanLayerEntries } from './layer-entries.js';
+import type { LayerEntry } from './entry.js';
+import { forEachEntry, type EntryBatch } from './entry-batch.js';
+import type { ScanJob, ScanReply } from './scan-worker.js';
+
+export interface FeedOptions {
+  verify: boolean;
+  file?: string;
+  limits: Limits;
+  /** Told the stored bytes of `layer` read so far (for a progress line). */
+  onProgress?: (layer: Layer, storedBytes: number) => void;
+  /** Worker threads to read with; 0 reads in this thread. Default: workerCount(layers). */
+  workers?: number;
+}
+
+/** What receives the layers: each layer's entries in tar order, between begin and end. */
+export interface LayerVisitor {
+  begin?(layer: Layer): void;
+  /** An entry; a regular file's sha256 is given to the function returned, once known. */
+  entry(e: LayerEntry): ((sha256: Buffer) => void) | void;
+  end?(layer: Layer, scan: LayerScan): void;
+}
+
+/** Below this many stored bytes, starting threads costs more than it saves. */
+const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+const MAX_WORKERS = 4;
+
+/**
+ * How many worker threads to read these layers with: one per core up to the number of layers
+ * (a single layer still gains a thread: reading and hashing it overlaps applying it), none for
+ * small images or layers without a known location (a stream). LAYERLENS_WORKERS=N overrides
+ * (0 = none).
+ */
+export function workerCount(layers: Layer[]): number {
+  const forced = process.env.LAYERLENS_WORKERS;
+  if (layers.length === 0 || !layers.every((l) => l.locate?.() !== undefined)) return 0;
+  if (forced !== undefined && forced !== '') {
+    const n = Number(forced);
+    return Number.isInteger(n) && n >= 0 ? Math.min(n, layers.length) : 0;
+  }
+  const bytes = layers.reduce((a, l) => a + Math.max(0, l.size), 0);
+  if (bytes < PARALLEL_MIN_BYTES) return 0;
+  return Math.min(layers.length, Math.max(1, os.availableParallelism()), MAX_WORKERS);
+}
+
+/**
+ * Read `layers` in order, verifying each; with a visitor, every entry is handed to it (each
+ * regular file's content hashed), without one the layers are only verified. Returns the scans in
+ * layer order. `budget` bounds the whole pass.
+ */
+export async function feedLayers(layers: Layer[], options: FeedOptions, budget: Budget, visitor?: LayerVisitor): Promise<LayerScan[]> {
+  const workers = options.workers ?? workerCount(layers);
+  if (workers > 0) return feedInWorkers(layers, options, budget, workers, visitor);
+  const scans: LayerScan[] = [];
+  for (const layer of layers) {
+    visitor?.begin?.(layer);
+    const onProgress = options.onProgress && ((bytes: number) => options.onProgress!(layer, bytes));
+    const scan = visitor
+      ? await scanLayerEntries(layer, options.verify, options.file, (e) => visitor.entry(e), { budget, onProgress, hex: false })
+      : await scanLayer(layer, { verify: options.verify, file: options.file, budget, onProgress });
+    scans.push(scan);
+    visitor?.end?.(layer, scan);
+  }
+  return scans;
+}
+
+interface Pending {
+  batches: EntryBatch[];
+  scan?: LayerScan;
+  error?: Error;
+}
+
+async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budget, count: number, visitor?: LayerVisitor): Promise<LayerScan[]> {
+  // The pass's totals live in shared memory so that every thread counts into them.
+  const counters = sharedBudgetCounters();
+  counters[0] = BigInt(budget.bytes);
+  counters[1] = BigInt(budget.entries);
+  const pending: Pending[] = layers.map(() => ({ batches: [] }));
+  const idle: Worker[] = [];
+  const pool: Worker[] = [];
+  let wake: (() => void) | undefined;
+  let failed: Error | undefined;
+  let nextToStart = 0;
+  let current = 0;
+
+  const start = () => {
+    // At most `count` layers in flight, counting the one being applied: a layer read ahead is
+    // held in memory until its turn.
+    while (idle.length > 0 && nextToStart < layers.length && nextToStart < current + count) {
+      const layer = layers[nextToStart]!;
+      const job: ScanJob = {
+        id: nextToStart++,
+        layer: { index: layer.index, digest: layer.digest, size: layer.size, mediaType: layer.mediaType, mediaTypeAssumed: layer.mediaTypeAssumed, diffId: layer.diffId, member: layer.member },
+        location: layer.locate!()!,
+        verify: options.verify,
+        file: options.file,
+        limits: budget.limits,
+        counters,
+        entries: visitor !== undefined,
+        sideHash,
+      };
+      idle.pop()!.postMessage(job);
+    }
+  };
+
+  // With a core to spare (one layer to read on two cores), each blob is hashed on a thread of its own.
+  const sideHash = count < os.availableParallelism();
+  const script = workerScript(import.meta.url, 'scan-worker.js', 'fs');
+  try {
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(script);
+      w.on('message', (reply: ScanReply) => {
+        const p = pending[reply.id]!;
+        if (reply.kind === 'batch') p.batches.push(reply.batch);
+        else if (reply.kind === 'progress') options.onProgress?.(layers[reply.id]!, reply.bytes);
+        else {
+          if (reply.kind === 'done') p.scan = reply.scan;
+          else p.error = replyError(reply.error);
+          idle.push(w);
+          start();
+        }
+        wake?.();
+      });
+      w.on('error', (e) => {
+        failed = e;
+        wake?.();
+      });
+      pool.push(w);
+      idle.push(w);
+    }
+    start();
+
+    const scans: LayerScan[] = [];
+    while (current < layers.length) {
+      const layer = layers[current]!;
+      const p = pending[current]!;
+      visitor?.begin?.(layer);
+      for (;;) {
+        if (failed) throw failed;
+        while (p.batches.length > 0) {
+          const batch = p.batches.shift()!;
+          if (visitor) {
+            forEachEntry(batch, (e, digest) => {
+              const onDigest = visitor.entry(e);
+              if (onDigest && digest) onDigest(digest);
+            });
+          }
+        }
+        if (p.error) throw p.error;
+        if (p.scan) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+      const scan = p.scan!;
+      pending[current] = { batches: [] };
+      scans.push(scan);
+      visitor?.end?.(layer, scan);
+      current++;
+      start();
+    }
+    budget.bytes = Number(counters[0]);
+    budget.entries = Number(counters[1]);
+    return scans;
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+}
+
+function replyError(e: Extract<ScanReply, { kind: 'error' }>['error']): Error {
+  if ('internal' in e) return new Error(`layer worker failed: ${e.internal}`);
+  return new LayerlensError(e.kind, e.message, { file: e.file, member: e.member });
+}
+
+/**
+ * Read and verify every layer, without looking at entries (what `layers` reports): a blob listed
+ * more than once is read once.
+ */
+export async function verifyLayers(layers: Layer[], options: Omit<FeedOptions, 'limits'> & { limits?: Partial<Limits> }): Promise<LayerScan[]> {
+  const budget = new Budget(resolveLimits(options.limits));
+  const firstOf = new Map<string, Layer>();
+  for (const l of layers) if (!firstOf.has(l.member)) firstOf.set(l.member, l);
+  const unique = [...firstOf.values()];
+  const scans = await feedLayers(unique, { ...options, limits: budget.limits, workers: options.workers ?? workerCount(unique) }, budget);
+  const byMember = new Map(unique.map((l, i) => [l.member, scans[i]!]));
+  return layers.map((l) => ({ ...byMember.get(l.member)!, index: l.index }));
+}

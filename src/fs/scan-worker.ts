@@ -1,0 +1,102 @@
+// A worker thread that reads whole layers for the thread building the union: it reads the blob
+// from where it lies (the file descriptor is the process's, shared by every thread), checks its
+// digest and diff_id, decompresses, parses the tar and hashes each regular file, and posts the
+// entries back in batches (fs/entry-batch.ts). See fs/layer-feed.ts for the other side.
+import { parentPort } from 'node:worker_threads';
+import { LayerlensError } from '../image/errors.js';
+import { Budget, type Limits } from '../image/limits.js';
+import type { BlobLocation, Layer } from '../image/model.js';
+import { HashThread } from '../layer/hash-thread.js';
+import { scanLayer, type LayerScan } from '../layer/scan.js';
+import { scanLayerEntries } from './layer-entries.js';
+import { EntryBatcher, type EntryBatch } from './entry-batch.js';
+
+/** What a layer is, without its functions (which cannot cross threads). */
+export type LayerInfo = Pick<Layer, 'index' | 'digest' | 'size' | 'mediaType' | 'mediaTypeAssumed' | 'diffId' | 'member'>;
+
+export interface ScanJob {
+  /** The layer's position in the feed. */
+  id: number;
+  layer: LayerInfo;
+  location: BlobLocation;
+  verify: boolean;
+  file?: string;
+  limits: Limits;
+  /** The pass's shared totals (Budget). */
+  counters: BigInt64Array;
+  /** Parse the tar and post its entries; otherwise only verify (what `layers` needs). */
+  entries: boolean;
+  /** A core is spare: hash the blob on a thread of its own (layer/hash-thread.ts). */
+  sideHash: boolean;
+}
+
+export type ScanReply =
+  | { id: number; kind: 'batch'; batch: EntryBatch }
+  | { id: number; kind: 'progress'; bytes: number }
+  | { id: number; kind: 'done'; scan: LayerScan }
+  | { id: number; kind: 'error'; error: { kind: LayerlensError['kind']; message: string; file?: string; member?: string } | { internal: string } };
+
+/** A batch is posted once it holds this many entries, or at the end of an input chunk. */
+const BATCH_ENTRIES = 4096;
+
+async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer[]) => void): Promise<void> {
+  const { id } = job;
+  const layer: Layer = {
+    ...job.layer,
+    urls: [],
+    open: () => {
+      throw new LayerlensError('io', 'layer has no known location');
+    },
+    locate: () => job.location,
+  };
+  const budget = new Budget(job.limits, job.counters);
+  const batcher = new EntryBatcher();
+  const flush = () => {
+    if (batcher.count === 0) return;
+    const batch = batcher.take();
+    post({ id, kind: 'batch', batch }, [batch.numbers.buffer as ArrayBuffer, batch.digests.buffer as ArrayBuffer]);
+  };
+  const onProgress = (bytes: number) => {
+    flush();
+    post({ id, kind: 'progress', bytes });
+  };
+  const blobHash = job.sideHash ? new HashThread() : undefined;
+  try {
+    let scan: LayerScan;
+    if (job.entries) {
+      scan = await scanLayerEntries(
+        layer,
+        job.verify,
+        job.file,
+        (e) => {
+          // A regular file is posted when its digest is known: at the end of its content, which
+          // is before the next entry begins, so the order is kept.
+          if (e.type === 'file') return (digest: Buffer) => add(e, digest);
+          add(e, undefined);
+        },
+        { budget, onProgress, hex: false, blobHash },
+      );
+      flush();
+    } else {
+      scan = await scanLayer(layer, { verify: job.verify, file: job.file, budget, onProgress, blobHash });
+    }
+    post({ id, kind: 'done', scan });
+  } catch (e) {
+    flush();
+    post({ id, kind: 'error', error: e instanceof LayerlensError ? { kind: e.kind, message: e.message, file: e.file, member: e.member } : { internal: (e as Error)?.stack ?? String(e) } });
+  } finally {
+    await blobHash?.close();
+  }
+
+  function add(e: Parameters<EntryBatcher['add']>[0], digest: Buffer | undefined) {
+    batcher.add(e, digest);
+    if (batcher.count >= BATCH_ENTRIES) flush();
+  }
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (job: ScanJob) => {
+    void run(job, (reply, transfer) => port.postMessage(reply, transfer ?? []));
+  });
+}

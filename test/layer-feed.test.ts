@@ -1,0 +1,151 @@
+// Layers read in worker threads (fs/layer-feed.ts, fs/scan-worker.ts, layer/hash-thread.ts) must
+// give exactly what reading them in this thread gives: the same union, digests, waste and
+// layer rows, the same first error (the lowest broken layer), the same limits over the whole
+// pass. LAYERLENS_WORKERS forces the number of threads (0 = none) whatever the image's size.
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { forEachEntry, EntryBatcher } from '../src/fs/entry-batch.js';
+import type { LayerEntry } from '../src/fs/entry.js';
+import { image, ociLayout, tar, tempDir, type Compression } from './helpers/builders.js';
+import { run, type RunResult } from './helpers/cli.js';
+import { HAS_SHARED, corpus } from './helpers/shared.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+const before = process.env.LAYERLENS_WORKERS;
+afterEach(() => {
+  if (before === undefined) delete process.env.LAYERLENS_WORKERS;
+  else process.env.LAYERLENS_WORKERS = before;
+});
+
+async function withWorkers(n: number, args: string[]): Promise<RunResult> {
+  process.env.LAYERLENS_WORKERS = String(n);
+  try {
+    return await run(args);
+  } finally {
+    delete process.env.LAYERLENS_WORKERS;
+  }
+}
+
+const SAMPLES = path.resolve(import.meta.dirname, '..', 'samples');
+const images: string[] = [
+  path.join(SAMPLES, 'tiny.docker-archive.tar'),
+  path.join(SAMPLES, 'tiny-zstd.oci-archive.tar'),
+  `${path.join(SAMPLES, 'app-v1-v2.multi.docker-archive.tar')}:app:v2`,
+  path.join(SAMPLES, 'app-oci') + ':v2',
+  ...(HAS_SHARED ? [corpus('compression', 'gzip') + ':latest', corpus('compression', 'zstd') + ':latest', corpus('tiny', 'oci') + ':latest', corpus('malformed', 'path-traversal.oci')] : []),
+];
+const COMMANDS = [
+  ['analyze', '--format', 'json'],
+  ['tree', '--flat', '--format', 'json'],
+  ['layers', '--format', 'json'],
+  ['changes', '--format', 'json'],
+];
+
+describe('the same answers from worker threads as from one thread', () => {
+  it.each(images)('%s', async (img) => {
+    for (const [cmd, ...rest] of COMMANDS) {
+      const args = [cmd!, img, ...rest];
+      const one = await withWorkers(0, args);
+      expect(one.code, one.stderr).toBe(0);
+      for (const n of [1, 2]) {
+        const r = await withWorkers(n, args);
+        expect({ args, n, ...r }).toEqual({ args, n, ...one });
+      }
+    }
+  });
+});
+
+let count = 0;
+/** An OCI layout of these layers; `diffIds` may be given wrong on purpose. */
+function layout(layers: Array<{ tar: ReturnType<typeof tar>; compression?: Compression }>, diffIds?: (ids: string[]) => string[]): string {
+  let im = image({ layers });
+  if (diffIds) im = image({ layers, diffIds: diffIds(im.layers.map((l) => l.diffId)) });
+  return ociLayout([{ image: im, refName: 'latest' }]).writeTo(path.join(tmp.dir, `layout-${count++}`));
+}
+
+function files(layer: number, n: number): ReturnType<typeof tar> {
+  const t = tar().dir(`l${layer}/`);
+  for (let i = 0; i < n; i++) t.file(`l${layer}/f${i}`, `layer ${layer} file ${i}\n`.repeat(20));
+  return t;
+}
+
+describe('errors and limits with several layers in flight', () => {
+  it('names the lowest broken layer, though a later one is read (and fails) first', async () => {
+    const img = layout(
+      [0, 1, 2, 3].map((i) => ({ tar: files(i, 50), compression: 'gzip' as const })),
+      (ids) => ids.map((d, i) => (i === 1 || i === 3 ? `sha256:${'0'.repeat(63)}${i}` : d)),
+    );
+    for (const cmd of ['analyze', 'layers', 'tree']) {
+      const one = await withWorkers(0, [cmd, img]);
+      expect(one.code).toBe(2);
+      expect(one.stderr).toMatch(/layer 1 diff_id mismatch/);
+      for (const n of [1, 2, 4]) expect(await withWorkers(n, [cmd, img])).toEqual(one);
+    }
+  });
+
+  it('a truncated gzip layer under a good one: the same one-line error', async () => {
+    const img = layout([0, 1, 2].map((i) => ({ tar: files(i, 30), compression: 'gzip' as const })));
+    const one = await withWorkers(0, ['analyze', img, '--no-verify']);
+    expect(one.code).toBe(0);
+    // Cut the middle layer's blob short (its digest then fails too; --no-verify lets the cut show).
+    const fs = await import('node:fs');
+    const blobs = path.join(img, 'blobs', 'sha256');
+    const index = JSON.parse(fs.readFileSync(path.join(img, 'index.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(blobs, index.manifests[0].digest.slice(7)), 'utf8'));
+    const middle = path.join(blobs, manifest.layers[1].digest.slice(7));
+    fs.writeFileSync(middle, fs.readFileSync(middle).subarray(0, 100));
+    const cut = await withWorkers(0, ['analyze', img]);
+    expect(cut.code).toBe(2);
+    expect(cut.stderr.trimEnd().split('\n')).toHaveLength(1);
+    for (const n of [1, 2, 3]) expect(await withWorkers(n, ['analyze', img])).toEqual(cut);
+  });
+
+  it('--max-entries and --max-bytes bound the whole pass, counted across threads', async () => {
+    const img = layout([0, 1, 2, 3].map((i) => ({ tar: files(i, 10) })));
+    for (const n of [0, 2, 4]) {
+      const entries = await withWorkers(n, ['analyze', img, '--max-entries', '25']);
+      expect(entries.code).toBe(2);
+      expect(entries.stderr).toMatch(/^layerlens: error: .*too many tar entries.*\(limit: --max-entries 25\)\n$/);
+      const bytes = await withWorkers(n, ['layers', img, '--max-bytes', '20000']);
+      expect(bytes.code).toBe(2);
+      expect(bytes.stderr).toMatch(/^layerlens: error: .*too much uncompressed data.*\(limit: --max-bytes /);
+      expect((await withWorkers(n, ['analyze', img, '--max-entries', '44'])).code).toBe(0);
+    }
+  });
+
+  it('a blob listed twice is read once by layers, in either mode', async () => {
+    const t = files(0, 5);
+    const img = layout([{ tar: t }, { tar: t }, { tar: files(1, 5) }]);
+    const one = await withWorkers(0, ['layers', img, '--format', 'json']);
+    expect(one.code).toBe(0);
+    expect(await withWorkers(2, ['layers', img, '--format', 'json'])).toEqual(one);
+  });
+});
+
+describe('entry batches', () => {
+  it('carry every field across, names that are not UTF-8 and xattrs included', () => {
+    const entries: Array<[LayerEntry, Buffer | undefined]> = [
+      [{ ordinal: 0, path: './a\udcffb/', type: 'dir', mode: 0o2755, uid: 2 ** 40, gid: 0, mtime: 1.5, size: 0, linkname: '', devMajor: 0, devMinor: 0, tarSize: 0 }, undefined],
+      [
+        { ordinal: 1, path: 'a/f', type: 'file', mode: 0o644, uid: 1, gid: 2, mtime: -3, size: 9_000_000_000, linkname: '', devMajor: 0, devMinor: 0, tarSize: 4096, xattrs: new Map([['user.x', Buffer.from([0, 1, 2])]]) },
+        Buffer.alloc(32, 7),
+      ],
+      [{ ordinal: 2, path: 'a/l', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 0, size: 0, linkname: '../é/😀', devMajor: 0, devMinor: 0 }, undefined],
+      [{ ordinal: 3, path: 'dev/null', type: 'char', mode: 0o666, uid: 0, gid: 0, mtime: 0, size: 0, linkname: '', devMajor: 1, devMinor: 3, tarSize: 0 }, undefined],
+      [{ ordinal: 4, path: 'a/h', type: 'hardlink', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0, linkname: 'a/f', devMajor: 0, devMinor: 0, tarSize: 0 }, undefined],
+      [{ ordinal: 5, path: 'a/e', type: 'file', mode: 0o600, uid: 0, gid: 0, mtime: 0, size: 0, linkname: '', devMajor: 0, devMinor: 0, tarSize: 0 }, Buffer.alloc(32, 9)],
+    ];
+    const b = new EntryBatcher();
+    for (let i = 0; i < 300; i++) for (const [e, d] of entries) b.add({ ...e, ordinal: e.ordinal + i * 10 }, d);
+    const batch = b.take();
+    expect(b.count).toBe(0);
+    const out: Array<[LayerEntry, Buffer | undefined]> = [];
+    forEachEntry(structuredClone(batch), (e, d) => out.push([e, d && Buffer.from(d)]));
+    expect(out).toHaveLength(1800);
+    for (let i = 0; i < out.length; i++) {
+      const [e, d] = entries[i % entries.length]!;
+      expect(out[i]).toEqual([{ ...e, ordinal: e.ordinal + Math.floor(i / entries.length) * 10 }, d]);
+    }
+  });
+});
