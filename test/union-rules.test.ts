@@ -8,6 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeChange, type Change } from '../src/fs/changes.js';
 import { flatten, type FlatRecord } from '../src/fs/flat.js';
 import { Union } from '../src/fs/union.js';
+import { splitPath } from '../src/fs/path.js';
+import { goCleanComponents, parentKey } from '../src/fs/dive-trees.js';
+import fc from 'fast-check';
 import { LayerlensError } from '../src/image/errors.js';
 import { dockerArchive, image, tar, tempDir } from './helpers/builders.js';
 import { parseJson, run } from './helpers/cli.js';
@@ -591,5 +594,51 @@ describe('tiny, layer by layer: the corpus edge cases', () => {
     const r1 = await run(['changes', TINY, '--format', 'json']);
     const r2 = await run(['changes', corpus('tiny', 'tiny.docker-archive.tar'), '--format', 'json']);
     expect(r1.stdout).toBe(r2.stdout);
+  });
+});
+
+describe('path cleaning', () => {
+  // The plain forms of splitPath and goCleanComponents, before they were made to scan in place.
+  const splitReference = (p: string) => {
+    const out: string[] = [];
+    for (const part of p.split('/')) {
+      if (part === '' || part === '.') continue;
+      if (part === '..') out.pop();
+      else out.push(part);
+    }
+    return out;
+  };
+  const goReference = (name: string) => {
+    const rooted = name.startsWith('/');
+    const out: string[] = [];
+    for (const part of name.split('/')) {
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+        else if (!rooted) out.push('..');
+        continue;
+      }
+      out.push(part);
+    }
+    return { skip: out.length === 0 && !rooted, components: out };
+  };
+
+  it('splits and cleans any path as the plain forms do', () => {
+    const piece = fc.constantFrom('a', 'b.c', '.', '..', '...', '.x', '', '/', '//', '\udcff', 'é');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const p = pieces.join('');
+        expect(splitPath(p)).toEqual(splitReference(p));
+        expect(goCleanComponents(p)).toEqual(goReference(p));
+        // An entry whose parent key is the last entry's starts from the last entry's parent.
+        const key = parentKey(p);
+        if (key !== undefined) {
+          const base = p.replace(/\/+$/, '').slice(key.length + 1);
+          expect(goCleanComponents(p).components).toEqual([...goCleanComponents(key).components, base]);
+          expect(splitPath(p)).toEqual([...splitPath(key), base]);
+        }
+      }),
+      { numRuns: 2000, seed: 7 },
+    );
   });
 });

@@ -8,7 +8,18 @@
 // - `.layerlens.yml`: the same three keys with the same values, and layerlens's own rules.
 //   Unknown keys are errors there (a typo must not switch a rule off quietly).
 import fs from 'node:fs';
-import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Node as YamlNode, Pair, Scalar, YAMLMap } from 'yaml';
+
+// The YAML parser is loaded when a rule file is read, not by every command (it is the largest
+// module layerlens loads: about a third of start-up).
+let yamlModule: typeof Yaml | undefined;
+const yaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
+const isMap = (n: unknown): n is YAMLMap => yaml().isMap(n);
+const isScalar = (n: unknown): n is Scalar => yaml().isScalar(n);
+const isSeq = (n: unknown): n is Yaml.YAMLSeq => yaml().isSeq(n);
+const parseDocument = (text: string, options?: Yaml.ParseOptions & Yaml.DocumentOptions & Yaml.SchemaOptions) => yaml().parseDocument(text, options);
 import { LayerlensError } from '../image/errors.js';
 import { parseGoFloat, parseGrowth, parseHumanBytes, type GrowthLimit } from './units.js';
 

@@ -42,14 +42,21 @@ export type DiveVisitor = (leaf: DiveLeaf, trees: DiveTrees) => boolean;
 export function goCleanComponents(name: string): { skip: boolean; components: string[] } {
   const rooted = name.startsWith('/');
   const out: string[] = [];
-  for (const part of name.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
-      else if (!rooted) out.push('..');
-      continue;
+  const n = name.length;
+  let i = 0;
+  while (i < n) {
+    let j = name.indexOf('/', i);
+    if (j === -1) j = n;
+    const len = j - i;
+    if (len > 0) {
+      if (name.charCodeAt(i) === 0x2e && (len === 1 || (len === 2 && name.charCodeAt(i + 1) === 0x2e))) {
+        if (len === 2) {
+          if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+          else if (!rooted) out.push('..');
+        }
+      } else out.push(name.slice(i, j));
     }
-    out.push(part);
+    i = j + 1;
   }
   return { skip: out.length === 0 && !rooted, components: out };
 }
@@ -85,6 +92,8 @@ export class DiveTrees {
   private lkDir = new Uint8Array(1024);
   /** Its whiteout leaves (above layer 0). */
   private whiteouts: Whiteout[] = [];
+  /** The raw parent path of the last entry added in this layer, and its slot. */
+  private parentCache: { key: string | undefined; slot: number } = NO_PARENT;
   /** dive's size of each layer: the sum of the tar header sizes of its entries. */
   readonly layerSizes: number[] = [];
 
@@ -157,6 +166,7 @@ export class DiveTrees {
 
   beginLayer(layer: number): void {
     this.layer = layer;
+    this.parentCache = NO_PARENT;
     this.touchedCount = 0;
     this.whiteouts = [];
     this.layerSizes[layer] = 0;
@@ -169,7 +179,15 @@ export class DiveTrees {
     this.layerSizes[this.layer] = (this.layerSizes[this.layer] ?? 0) + tarSize;
     let node = 0;
     const last = components.length - 1;
-    for (let i = 0; i <= last; i++) {
+    let i = 0;
+    // Entries come directory by directory: when this one's parent is the last one's, start there
+    // (its components are in this layer's tree already).
+    const key = last > 0 ? parentKey(name) : undefined;
+    if (key !== undefined && key === this.parentCache.key) {
+      node = this.parentCache.slot;
+      i = last;
+    }
+    for (; i <= last; i++) {
       const part = components[i]!;
       let c = this.child(node, part);
       if (c === -1 || !this.inLayer(c)) {
@@ -184,6 +202,7 @@ export class DiveTrees {
         this.join(c);
       }
       node = c;
+      if (i === last - 1 && key !== undefined) this.parentCache = { key, slot: node };
     }
     if (node === 0) return; // the root keeps no payload
     const pos = this.layerPos.get(node);
@@ -371,6 +390,23 @@ function hashSeed(parent: number): number {
 }
 
 /** FNV-1a over the name's UTF-16 units, seeded with the parent slot. */
+const NO_PARENT = { key: undefined, slot: 0 };
+
+/**
+ * The name up to its last component when that component is a plain name (so that cleaning the
+ * whole is cleaning this part and adding the name), else undefined. `a/b/` and `a/b` give `a`.
+ */
+export function parentKey(name: string): string | undefined {
+  let end = name.length;
+  while (end > 0 && name.charCodeAt(end - 1) === 0x2f) end--;
+  const slash = name.lastIndexOf('/', end - 1);
+  if (slash <= 0) return undefined;
+  const len = end - slash - 1;
+  if (len === 0) return undefined;
+  if (name.charCodeAt(slash + 1) === 0x2e && (len === 1 || (len === 2 && name.charCodeAt(slash + 2) === 0x2e))) return undefined;
+  return name.slice(0, slash);
+}
+
 function hashKey(parent: number, name: string): number {
   let h = hashSeed(parent);
   for (let i = 0; i < name.length; i++) {

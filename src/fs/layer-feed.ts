@@ -46,12 +46,14 @@ const MAX_WORKERS = 4;
  */
 export function workerCount(layers: Layer[]): number {
   const forced = process.env.LAYERLENS_WORKERS;
-  if (layers.length === 0 || !layers.every((l) => l.locate?.() !== undefined)) return 0;
+  const where = layers.map((l) => l.locate?.());
+  if (layers.length === 0 || where.some((w) => w === undefined)) return 0;
   if (forced !== undefined && forced !== '') {
     const n = Number(forced);
     return Number.isInteger(n) && n >= 0 ? Math.min(n, layers.length) : 0;
   }
-  const bytes = layers.reduce((a, l) => a + Math.max(0, l.size), 0);
+  // What is really there, not what a manifest claims.
+  const bytes = where.reduce((a, w) => a + w!.length, 0);
   if (bytes < PARALLEL_MIN_BYTES) return 0;
   return Math.min(layers.length, Math.max(1, os.availableParallelism()), MAX_WORKERS);
 }
@@ -94,6 +96,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
   let wake: (() => void) | undefined;
   let failed: Error | undefined;
   let nextToStart = 0;
+  let done = false;
   let current = 0;
 
   const start = () => {
@@ -138,6 +141,11 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         failed = e;
         wake?.();
       });
+      w.on('exit', (code) => {
+        // Only terminate() below ends a worker; any other exit loses its layer.
+        if (!done) failed ??= new Error(`a layer worker stopped (exit code ${code})`);
+        wake?.();
+      });
       pool.push(w);
       idle.push(w);
     }
@@ -175,6 +183,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
     budget.entries = Number(counters[1]);
     return scans;
   } finally {
+    done = true;
     await Promise.all(pool.map((w) => w.terminate()));
   }
 }

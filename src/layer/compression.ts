@@ -24,12 +24,13 @@ export interface Decoder {
   end(): Promise<void>;
 }
 
-export function createDecoder(kind: Compression, onData: (chunk: Buffer) => void, where: { file?: string; member?: string }): Decoder {
+/** `consumed`, for gzip: told of each written chunk once zlib is done with it. */
+export function createDecoder(kind: Compression, onData: (chunk: Buffer) => void, where: { file?: string; member?: string }, consumed?: (chunk: Buffer) => void): Decoder {
   switch (kind) {
     case 'none':
       return { write: (c) => onData(c), end: async () => {} };
     case 'gzip':
-      return gzipDecoder(onData, where);
+      return gzipDecoder(onData, where, consumed);
     case 'zstd':
       return zstdDecoder(onData, where);
   }
@@ -40,7 +41,7 @@ const GZIP_AHEAD = 4 * 1024 * 1024;
 /** Inflated bytes zlib may produce before they are taken: inflate runs ahead of the consumer. */
 const GZIP_OUT_AHEAD = 1024 * 1024;
 
-function gzipDecoder(onData: (chunk: Buffer) => void, where: { file?: string; member?: string }): Decoder {
+function gzipDecoder(onData: (chunk: Buffer) => void, where: { file?: string; member?: string }, consumed?: (chunk: Buffer) => void): Decoder {
   // The output is pulled ('readable'), not pushed ('data'): a 'data' handler runs inside zlib's
   // callback, before zlib starts on the next piece, so inflating and consuming would take turns.
   // Pulled, zlib inflates the next pieces on the thread pool while this thread consumes.
@@ -76,7 +77,7 @@ function gzipDecoder(onData: (chunk: Buffer) => void, where: { file?: string; me
   return {
     async write(chunk) {
       check();
-      if (!gz.write(chunk)) {
+      if (!gz.write(chunk, consumed && (() => consumed(chunk)))) {
         await new Promise<void>((resolve) => {
           const go = () => {
             gz.off('drain', go);

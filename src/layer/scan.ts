@@ -97,17 +97,21 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     if (declared && declared !== compression) {
       notes.push(`layer ${layer.index}: media type ${layer.mediaType} says ${declared} but the bytes are ${compression === 'none' ? 'not compressed' : compression}`);
     }
-    decoder = createDecoder(compression, onPlain, where);
+    // A chunk goes back to the pool once used: an uncompressed one at once (hashed and parsed
+    // synchronously; whatever keeps bytes copies them), a gzip one when zlib has taken it in.
+    // fzstd may keep a chunk, so its are left to the garbage collector.
+    decoder = createDecoder(compression, onPlain, where, compression === 'gzip' ? (c) => buffers.give(c) : undefined);
     await decoder.write(first);
   };
 
+  const buffers = new ReadBuffers();
   let stream: Readable | undefined;
   let source: AsyncIterable<unknown> | Iterable<Buffer>;
   try {
     const location = layer.locate?.();
     // Reading a known byte range with plain reads is much faster than a stream from the
     // thread pool (the bytes are usually in the page cache).
-    source = location ? readLocation(location, () => plainIsBlob) : (stream = layer.open());
+    source = location ? readLocation(location, buffers) : (stream = layer.open());
   } catch (e) {
     throw asLayerError(e, where);
   }
@@ -131,6 +135,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
       if (decoder) {
         await hashBlob(chunk);
         await decoder.write(chunk);
+        if (plainIsBlob) buffers.give(chunk);
         const wait = options.drain?.();
         if (wait) await wait;
       } else {
@@ -172,25 +177,33 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
 const READ_CHUNK = 1024 * 1024;
 
 /**
- * The bytes of a location. A decoder may keep a chunk until it is done with it, so each chunk is
- * a fresh buffer, unless `consumedAtOnce()` says the chunks are used up before the next read
- * (an uncompressed blob: hashed and parsed synchronously; whatever keeps bytes copies them).
+ * Read buffers to fill again: an uncompressed blob's chunk is used up before the next read, a
+ * gzip chunk once zlib has taken it in (its write callback). Reusing them keeps memory flat
+ * where fresh buffers would wait for the garbage collector.
  */
-function* readLocation(loc: BlobLocation, consumedAtOnce: () => boolean): Generator<Buffer> {
-  let reusable: Buffer | undefined;
+class ReadBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  take(): Buffer {
+    const b = this.free.pop();
+    return b ? Buffer.from(b) : Buffer.allocUnsafeSlow(READ_CHUNK);
+  }
+
+  /** `chunk` (a view of a buffer from take()) will not be used again. */
+  give(chunk: Buffer): void {
+    if (chunk.buffer.byteLength === READ_CHUNK && this.free.length < 16) this.free.push(chunk.buffer as ArrayBuffer);
+  }
+}
+
+/** The bytes of a location, each chunk in a buffer of `buffers` (given back by the consumer, or not). */
+function* readLocation(loc: BlobLocation, buffers: ReadBuffers): Generator<Buffer> {
   const fd = loc.fd ?? fs.openSync(loc.path!, 'r');
   try {
     let pos = loc.start;
     const end = loc.start + loc.length;
     while (pos < end) {
       const want = Math.min(READ_CHUNK, end - pos);
-      let buf: Buffer;
-      if (consumedAtOnce()) {
-        reusable ??= Buffer.allocUnsafeSlow(READ_CHUNK);
-        buf = reusable.subarray(0, want);
-      } else {
-        buf = Buffer.allocUnsafeSlow(want);
-      }
+      const buf = buffers.take().subarray(0, want);
       let got = 0;
       while (got < want) {
         const n = fs.readSync(fd, buf, got, want - got, pos + got);
