@@ -55,7 +55,7 @@ export async function buildUnion(layers: Layer[], options: BuildOptions): Promis
     entry: (e) => {
       const node = applier!.add(e);
       for (const o of observers) o.entry?.(e, node);
-      if (node && e.type === 'file') return (digest) => (node.digest = digest.toString('latin1'));
+      if (node && e.type === 'file') return (digest) => (node.digest = digest);
     },
     end: (layer, scan) => {
       const changes = applier!.finish();

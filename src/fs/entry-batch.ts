@@ -89,8 +89,11 @@ export class EntryBatcher {
   }
 }
 
-/** Each entry of a batch, in order, with its sha256 (raw bytes) for a regular file that has one. */
-export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: Buffer | undefined) => void): void {
+/**
+ * Each entry of a batch, in order, with its sha256 for a regular file that has one: the 32 raw
+ * bytes as a latin1 string, the form the union keeps.
+ */
+export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: string | undefined) => void): void {
   const n = batch.numbers;
   const names = batch.names;
   const digests = Buffer.from(batch.digests.buffer, batch.digests.byteOffset, batch.digests.byteLength);
@@ -121,9 +124,9 @@ export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: B
       e.xattrs = new Map(batch.xattrs[x]![1].map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)]));
       x++;
     }
-    let digest: Buffer | undefined;
+    let digest: string | undefined;
     if (flags & HAS_DIGEST) {
-      digest = digests.subarray(digestAt, digestAt + 32);
+      digest = digests.toString('latin1', digestAt, digestAt + 32);
       digestAt += 32;
     }
     visit(e, digest);

@@ -29,14 +29,23 @@ export interface FeedOptions {
 /** What receives the layers: each layer's entries in tar order, between begin and end. */
 export interface LayerVisitor {
   begin?(layer: Layer): void;
-  /** An entry; a regular file's sha256 is given to the function returned, once known. */
-  entry(e: LayerEntry): ((sha256: Buffer) => void) | void;
+  /**
+   * An entry; a regular file's sha256 is given to the function returned, once known, as 32 raw
+   * bytes in a latin1 string (the form FsNode keeps).
+   */
+  entry(e: LayerEntry): ((sha256: string) => void) | void;
   end?(layer: Layer, scan: LayerScan): void;
 }
 
 /** Below this many stored bytes, starting threads costs more than it saves. */
 const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 const MAX_WORKERS = 4;
+/** Entries read ahead, in batch bytes, beyond which no further layer is started. */
+const AHEAD_BYTES = 16 * 1024 * 1024;
+
+function batchBytes(b: EntryBatch): number {
+  return b.numbers.byteLength + b.digests.byteLength + 2 * b.names.length;
+}
 
 /**
  * How many worker threads to read these layers with: one per core up to the number of layers
@@ -71,7 +80,16 @@ export async function feedLayers(layers: Layer[], options: FeedOptions, budget: 
     visitor?.begin?.(layer);
     const onProgress = options.onProgress && ((bytes: number) => options.onProgress!(layer, bytes));
     const scan = visitor
-      ? await scanLayerEntries(layer, options.verify, options.file, (e) => visitor.entry(e), { budget, onProgress, hex: false })
+      ? await scanLayerEntries(
+          layer,
+          options.verify,
+          options.file,
+          (e) => {
+            const onDigest = visitor.entry(e);
+            if (onDigest) return (digest: Buffer) => onDigest(digest.toString('latin1'));
+          },
+          { budget, onProgress, hex: false },
+        )
       : await scanLayer(layer, { verify: options.verify, file: options.file, budget, onProgress });
     scans.push(scan);
     visitor?.end?.(layer, scan);
@@ -97,12 +115,15 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
   let failed: Error | undefined;
   let nextToStart = 0;
   let done = false;
+  /** Memory held by batches not yet applied. */
+  let waitingBytes = 0;
   let current = 0;
 
   const start = () => {
-    // At most `count` layers in flight, counting the one being applied: a layer read ahead is
-    // held in memory until its turn.
-    while (idle.length > 0 && nextToStart < layers.length && nextToStart < current + count) {
+    // A worker takes the next layer while the entries waiting for their turn stay under a
+    // budget: a small layer after a large one is read meanwhile, and a layer of a hundred
+    // thousand files does not pile up behind another.
+    while (idle.length > 0 && nextToStart < layers.length && (nextToStart <= current || waitingBytes < AHEAD_BYTES)) {
       const layer = layers[nextToStart]!;
       const job: ScanJob = {
         id: nextToStart++,
@@ -127,7 +148,10 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
       const w = new Worker(script);
       w.on('message', (reply: ScanReply) => {
         const p = pending[reply.id]!;
-        if (reply.kind === 'batch') p.batches.push(reply.batch);
+        if (reply.kind === 'batch') {
+          p.batches.push(reply.batch);
+          waitingBytes += batchBytes(reply.batch);
+        }
         else if (reply.kind === 'progress') options.onProgress?.(layers[reply.id]!, reply.bytes);
         else {
           if (reply.kind === 'done') p.scan = reply.scan;
@@ -160,6 +184,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         if (failed) throw failed;
         while (p.batches.length > 0) {
           const batch = p.batches.shift()!;
+          waitingBytes -= batchBytes(batch);
           if (visitor) {
             forEachEntry(batch, (e, digest) => {
               const onDigest = visitor.entry(e);

@@ -37,7 +37,7 @@ export function createDecoder(kind: Compression, onData: (chunk: Buffer) => void
 }
 
 /** Compressed bytes queued for inflate before a write waits: reading and hashing the next chunks overlaps inflating this one. */
-const GZIP_AHEAD = 4 * 1024 * 1024;
+const GZIP_AHEAD = 1024 * 1024;
 /** Inflated bytes zlib may produce before they are taken: inflate runs ahead of the consumer. */
 const GZIP_OUT_AHEAD = 1024 * 1024;
 
