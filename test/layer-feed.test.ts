@@ -2,10 +2,12 @@
 // give exactly what reading them in this thread gives: the same union, digests, waste and
 // layer rows, the same first error (the lowest broken layer), the same limits over the whole
 // pass. LAYERLENS_WORKERS forces the number of threads (0 = none) whatever the image's size.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { forEachEntry, EntryBatcher } from '../src/fs/entry-batch.js';
 import type { LayerEntry } from '../src/fs/entry.js';
+import { HashThread } from '../src/layer/hash-thread.js';
 import { image, ociLayout, tar, tempDir, type Compression } from './helpers/builders.js';
 import { run, type RunResult } from './helpers/cli.js';
 import { HAS_SHARED, corpus } from './helpers/shared.js';
@@ -120,6 +122,40 @@ describe('errors and limits with several layers in flight', () => {
     const one = await withWorkers(0, ['layers', img, '--format', 'json']);
     expect(one.code).toBe(0);
     expect(await withWorkers(2, ['layers', img, '--format', 'json'])).toEqual(one);
+  });
+});
+
+describe('hashing on other threads', () => {
+  it('a layer of large files: the same listing, each large file in its place among the small ones', async () => {
+    // Incompressible content, so that the layer is large as stored too.
+    const big = (seed: number) => createHash('sha512').update(String(seed)).digest().toString('hex').repeat(9 * 8192).slice(0, 9 * 1024 * 1024 + seed);
+    const t = tar().file('a.txt', 'a').file('big1', big(1)).file('c.txt', 'c').hardlink('link1', 'big1').file('big2', big(2)).dir('d/').file('d/e', 'e');
+    for (const compression of ['gzip', 'none'] as const) {
+      const img = layout([{ tar: t, compression }]);
+      for (const args of [['tree', img, '--flat', '--format', 'json'], ['analyze', img, '--format', 'json']]) {
+        const one = await withWorkers(0, args);
+        expect(one.code, one.stderr).toBe(0);
+        expect(await withWorkers(1, args)).toEqual(one);
+      }
+      const listing = JSON.parse((await withWorkers(1, ['tree', img, '--flat', '--format', 'json'])).stdout) as Array<{ path: string; sha256: string | null }>;
+      expect(listing.find((r) => r.path === '/big2')!.sha256).toBe(createHash('sha256').update(big(2)).digest('hex'));
+    }
+  });
+
+  it('a hash thread keeps each stream apart, digests asked for before the last one is back', async () => {
+    const h = new HashThread();
+    try {
+      const parts = [Buffer.alloc(3 << 20, 1), Buffer.alloc(5 << 20, 2), Buffer.from('x')];
+      const pending: Promise<string>[] = [];
+      for (const p of parts) {
+        for (let i = 0; i < p.length; i += 1 << 20) await h.update(p.subarray(i, i + (1 << 20)));
+        pending.push(h.digest());
+      }
+      expect(await Promise.all(pending)).toEqual(parts.map((p) => createHash('sha256').update(p).digest('hex')));
+      expect(await h.digest()).toBe(createHash('sha256').digest('hex'));
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -3,6 +3,7 @@
 import crypto, { createHash, type Hash } from 'node:crypto';
 import type { Layer } from '../image/model.js';
 import { scanLayer, type LayerScan, type ScanOptions } from '../layer/scan.js';
+import type { StreamHash } from '../layer/hash-thread.js';
 import type { TarEntry } from '../layer/tar-reader.js';
 import type { LayerEntry } from './entry.js';
 
@@ -30,18 +31,40 @@ export async function scanLayerEntries(
   verify: boolean,
   file: string | undefined,
   visit: (e: LayerEntry) => EntryVisit,
-  scan: Pick<ScanOptions, 'limits' | 'budget' | 'onProgress' | 'blobHash'> & { hex?: boolean } = {},
+  scan: Pick<ScanOptions, 'limits' | 'budget' | 'onProgress' | 'blobHash'> & {
+    /** Give each entry its hex sha256 as well (default true). */
+    hex?: boolean;
+    /**
+     * Where to hash files of BIG_FILE bytes or more of a compressed layer, when not in this
+     * thread: their digests then reach `visit`'s callbacks later, and are all in before the scan
+     * returns. (In an uncompressed layer this thread has only that hash to compute besides
+     * reading, and the copy to another thread would cost more than it saves.)
+     */
+    bigFileHash?: StreamHash;
+  } = {},
 ): Promise<LayerScan> {
   // The hex digest on each entry is for callers that compare entries; the union keeps raw bytes.
   const hex = scan.hex ?? true;
+  let side: StreamHash | undefined;
+  let waiting: Promise<void> | undefined;
+  const digests: Promise<void>[] = [];
   let ordinal = 0;
-  return scanLayer(layer, {
+  const result = await scanLayer(layer, {
     verify,
     file,
     limits: scan.limits,
     budget: scan.budget,
     onProgress: scan.onProgress,
     blobHash: scan.blobHash,
+    onCompression: (c) => (side = c === 'none' ? undefined : scan.bigFileHash),
+    // The side thread holds reading back when it falls behind.
+    drain: scan.bigFileHash
+      ? () => {
+          const w = waiting;
+          waiting = undefined;
+          return w;
+        }
+      : undefined,
     onEntry: (t: TarEntry) => {
       const e: LayerEntry = {
         ordinal: ordinal++,
@@ -69,6 +92,24 @@ export async function scanLayerEntries(
       }
       // A sparse file's content reaches the sink expanded (holes as zeros), so its sha256 is
       // that of the file as extracted.
+      if (side && e.size >= BIG_FILE && !keep) {
+        const to = side;
+        return {
+          data: (chunk) => {
+            const w = to.update(chunk);
+            if (w) waiting = w;
+          },
+          end: () => {
+            const digest = to.digest().then((h) => {
+              if (hex) e.sha256 = h;
+              hashed?.(Buffer.from(h, 'hex'));
+            });
+            // Awaited below; if the scan fails first, its own error is the one reported.
+            digest.catch(() => {});
+            digests.push(digest);
+          },
+        };
+      }
       // Most files arrive in one piece: hashed in one call, without a hash object.
       let hash: Hash | undefined;
       let whole: Buffer | undefined;
@@ -92,7 +133,12 @@ export async function scanLayerEntries(
       };
     },
   });
+  await Promise.all(digests);
+  return result;
 }
+
+/** Files this large are worth sending to a hashing thread. */
+const BIG_FILE = 8 * 1024 * 1024;
 
 /** Scan one layer and return all its entries, each regular file's content hashed in passing. */
 export async function readLayerEntries(layer: Layer, verify: boolean, file?: string): Promise<{ scan: LayerScan; entries: LayerEntry[] }> {

@@ -2,6 +2,8 @@
 // from where it lies (the file descriptor is the process's, shared by every thread), checks its
 // digest and diff_id, decompresses, parses the tar and hashes each regular file, and posts the
 // entries back in batches (fs/entry-batch.ts). See fs/layer-feed.ts for the other side.
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { LayerlensError } from '../image/errors.js';
 import { Budget, type Limits } from '../image/limits.js';
@@ -9,6 +11,7 @@ import type { BlobLocation, Layer } from '../image/model.js';
 import { HashThread } from '../layer/hash-thread.js';
 import { scanLayer, type LayerScan } from '../layer/scan.js';
 import { scanLayerEntries } from './layer-entries.js';
+import type { LayerEntry } from './entry.js';
 import { EntryBatcher, type EntryBatch } from './entry-batch.js';
 
 /** What a layer is, without its functions (which cannot cross threads). */
@@ -36,6 +39,25 @@ export type ScanReply =
   | { id: number; kind: 'done'; scan: LayerScan }
   | { id: number; kind: 'error'; error: { kind: LayerlensError['kind']; message: string; file?: string; member?: string } | { internal: string } };
 
+/**
+ * zlib hands out every 256 KiB of output in a fresh buffer, and V8 frees such buffers only once
+ * some 64 MiB of them have piled up, in each thread: two workers inflating would hold twice that
+ * in garbage. A worker runs a young-generation collection (a fraction of a millisecond: what it
+ * makes is short-lived) after every few megabytes read instead, which keeps peak memory about
+ * 40 MB lower on a gzip image. `gc` is reached the one way Node allows at run time; where that
+ * fails, the worker simply does without.
+ */
+const COLLECT_EVERY = 4 * 1024 * 1024;
+const collect: (() => void) | undefined = (() => {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' }) => void;
+    return () => gc({ type: 'minor' });
+  } catch {
+    return undefined;
+  }
+})();
+
 /** A batch is posted once it holds this many entries, or at the end of an input chunk. */
 const BATCH_ENTRIES = 4096;
 
@@ -56,11 +78,26 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     const batch = batcher.take();
     post({ id, kind: 'batch', batch }, [batch.numbers.buffer as ArrayBuffer, batch.digests.buffer as ArrayBuffer]);
   };
+  let collectedAt = 0;
   const onProgress = (bytes: number) => {
     flush();
     post({ id, kind: 'progress', bytes });
+    if (collect && bytes - collectedAt >= COLLECT_EVERY) {
+      collectedAt = bytes;
+      collect();
+    }
   };
   const blobHash = job.sideHash ? new HashThread() : undefined;
+  // With a core to spare, large files are hashed on a thread of their own too.
+  const bigFileHash = job.sideHash && job.entries ? new HashThread() : undefined;
+  // Entries in tar order, each held until its digest is in (a large file's comes back later).
+  const queue: Array<{ e: LayerEntry; digest?: Buffer; ready: boolean }> = [];
+  const release = () => {
+    while (queue.length > 0 && queue[0]!.ready) {
+      const q = queue.shift()!;
+      add(q.e, q.digest);
+    }
+  };
   try {
     let scan: LayerScan;
     if (job.entries) {
@@ -69,12 +106,16 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
         job.verify,
         job.file,
         (e) => {
-          // A regular file is posted when its digest is known: at the end of its content, which
-          // is before the next entry begins, so the order is kept.
-          if (e.type === 'file') return (digest: Buffer) => add(e, digest);
-          add(e, undefined);
+          const slot: (typeof queue)[number] = { e, ready: e.type !== 'file' };
+          queue.push(slot);
+          if (slot.ready) return release();
+          return (digest: Buffer) => {
+            slot.digest = digest;
+            slot.ready = true;
+            release();
+          };
         },
-        { budget, onProgress, hex: false, blobHash },
+        { budget, onProgress, hex: false, blobHash, bigFileHash },
       );
       flush();
     } else {
@@ -86,9 +127,10 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     post({ id, kind: 'error', error: e instanceof LayerlensError ? { kind: e.kind, message: e.message, file: e.file, member: e.member } : { internal: (e as Error)?.stack ?? String(e) } });
   } finally {
     await blobHash?.close();
+    await bigFileHash?.close();
   }
 
-  function add(e: Parameters<EntryBatcher['add']>[0], digest: Buffer | undefined) {
+  function add(e: LayerEntry, digest: Buffer | undefined) {
     batcher.add(e, digest);
     if (batcher.count >= BATCH_ENTRIES) flush();
   }

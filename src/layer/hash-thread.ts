@@ -10,33 +10,38 @@ const IN_FLIGHT = 8 * 1024 * 1024;
 export interface StreamHash {
   /** Add bytes; a promise when the caller should wait before sending more. */
   update(chunk: Buffer): Promise<void> | void;
-  /** The hex digest of everything added. */
+  /** The hex digest of everything added since the last digest(). */
   digest(): Promise<string>;
   close(): Promise<void>;
 }
 
 export class HashThread implements StreamHash {
-  private readonly worker: Worker;
+  private started: Worker | undefined;
   private inFlight = 0;
   private waiting: (() => void) | undefined;
-  private result: ((hex: string) => void) | undefined;
+  /** Who waits for each digest asked for, in order (one stream may end before the last one's digest is back). */
+  private readonly results: Array<{ resolve: (hex: string) => void; reject: (e: Error) => void }> = [];
   private failure: Error | undefined;
   /** Buffers back from the hashing thread, to copy the next chunks into. */
   private readonly free: ArrayBuffer[] = [];
 
-  constructor() {
-    this.worker = new Worker(workerScript(import.meta.url, 'hash-worker.js', 'layer'));
-    this.worker.on('message', (m: Uint8Array | string) => {
+  /** The thread, started on first use (a layer may turn out to need none). */
+  private get worker(): Worker {
+    if (this.started) return this.started;
+    const worker = (this.started = new Worker(workerScript(import.meta.url, 'hash-worker.js', 'layer')));
+    worker.on('message', (m: Uint8Array | string) => {
       if (typeof m !== 'string') {
         this.inFlight -= m.byteLength;
         this.free.push(m.buffer as ArrayBuffer);
         if (this.inFlight <= IN_FLIGHT / 2) this.wake();
-      } else this.result?.(m);
+      } else this.results.shift()?.resolve(m);
     });
-    this.worker.on('error', (e) => {
+    worker.on('error', (e) => {
       this.failure = e;
+      for (const r of this.results.splice(0)) r.reject(e);
       this.wake();
     });
+    return worker;
   }
 
   private wake(): void {
@@ -59,15 +64,12 @@ export class HashThread implements StreamHash {
   digest(): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      this.result = (hex) => {
-        this.result = undefined;
-        resolve(hex);
-      };
+      this.results.push({ resolve, reject });
       this.worker.postMessage('end');
     });
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await this.started?.terminate();
   }
 }

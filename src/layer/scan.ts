@@ -33,6 +33,8 @@ export interface ScanOptions {
   onProgress?: (storedBytes: number) => void;
   /** Where to compute the blob's digest, when not in this thread (layer/hash-thread.ts). */
   blobHash?: StreamHash;
+  /** Told the compression once the first bytes have shown it, before any entry. */
+  onCompression?: (compression: Compression) => void;
 }
 
 export interface LayerScan {
@@ -93,6 +95,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
   const start = async (first: Buffer) => {
     compression = sniffCompression(first);
     plainIsBlob = compression === 'none';
+    options.onCompression?.(compression);
     const declared = layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(layer.mediaType);
     if (declared && declared !== compression) {
       notes.push(`layer ${layer.index}: media type ${layer.mediaType} says ${declared} but the bytes are ${compression === 'none' ? 'not compressed' : compression}`);
