@@ -40,7 +40,7 @@ describe('progress on stderr', () => {
     for (const command of ['layers', 'tree']) {
       const r = await runTty([command, TINY], { stderrTty: true });
       expect(r.code).toBe(0);
-      expect(r.stderr).toMatch(/^\rlayerlens: reading layer 1\/5: [\d.]+kB of 642kB\u001b\[K/);
+      expect(r.stderr).toMatch(/^\rlayerlens: reading layers: [\d.]+kB of 1.02MB \(layer 1 of 5\)\u001b\[K/);
       expect(r.stderr.endsWith('\r\u001b[K')).toBe(true);
       expect(r.stdout).not.toContain('reading layer');
     }

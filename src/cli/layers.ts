@@ -11,7 +11,7 @@ import { progressFor } from './progress.js';
 
 /** Read and verify every layer, reporting what was let through under --no-verify. */
 export async function scanAll(image: Image, verify: boolean, io: Io, limits?: Partial<Limits>): Promise<LayerScan[]> {
-  const progress = progressFor(io, image.layers.length);
+  const progress = progressFor(io, image.layers);
   let scans: LayerScan[];
   try {
     scans = await verifyLayers(image.layers, { verify, file: image.file, limits, onProgress: progress && ((l, b) => progress.layer(l, b)) });

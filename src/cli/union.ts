@@ -27,7 +27,7 @@ export async function unionAt(
   limits?: Partial<Limits>,
   extra: Pick<BuildOptions, 'observers' | 'onLayer'> = {},
 ): Promise<UnionResult> {
-  const progress = progressFor(io, upTo + 1);
+  const progress = progressFor(io, image.layers.slice(0, upTo + 1));
   let result: UnionResult;
   try {
     result = await buildUnion(image.layers, { verify, file: image.file, upTo, keepChanges, limits, onProgress: progress && ((l, b) => progress.layer(l, b)), ...extra });
