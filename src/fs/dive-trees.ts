@@ -309,12 +309,9 @@ export class DiveTrees {
 
   /** dive's AddPath on the stacked tree: parents made (empty payload) where missing, then the payload. */
   private stackPath(id: number): void {
-    const chain: number[] = [];
-    for (let n = this.parentOf.get(id); n > 0; n = this.parentOf.get(n)) chain.push(n);
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const n = chain[i]!;
-      if (!this.present(n)) this.setStacked(n, 0, false);
-    }
+    // The stacked tree holds no node without its parent, so the missing ones are those below
+    // the first present ancestor (each made with the same empty payload, in any order).
+    for (let n = this.parentOf.get(id); n > 0 && !this.present(n); n = this.parentOf.get(n)) this.setStacked(n, 0, false);
     const pos = this.layerPos.get(id);
     this.setStacked(id, this.lkSize[pos]!, this.lkDir[pos] === 1);
   }

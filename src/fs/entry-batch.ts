@@ -1,7 +1,9 @@
 // A layer's entries, with their content digests, packed for the trip from the thread that read
-// the layer to the thread that builds the union: numbers in one Float64Array, names in one
-// string, digests in one byte array. Posting these costs a few copies per batch, where
-// structured-cloning an object per entry costs a microsecond or more each.
+// the layer to the thread that builds the union: numbers in one Float64Array, names as UTF-16 in
+// one byte array, digests in another; all three are transferred, not copied. Structured-cloning
+// an object per entry would cost a microsecond or more each. Names are decoded one by one into
+// strings of their own: a slice of one string of the whole batch would keep all of it alive
+// for as long as any name from it lives in the union.
 import type { EntryType } from '../layer/tar-header.js';
 import type { LayerEntry } from './entry.js';
 
@@ -16,7 +18,8 @@ const HAS_TAR_SIZE = 2;
 export interface EntryBatch {
   count: number;
   numbers: Float64Array;
-  names: string;
+  /** Every path and link target, one after the other, as UTF-16LE code units (any string survives, lone surrogates included). */
+  names: Uint8Array;
   digests: Uint8Array;
   /** Extended attributes, rare: [index in the batch, [key, value][]]. */
   xattrs: [number, [string, Uint8Array][]][];
@@ -76,7 +79,7 @@ export class EntryBatcher {
     const batch: EntryBatch = {
       count: this.count,
       numbers: this.numbers.slice(0, this.count * SLOTS),
-      names: this.names.join(''),
+      names: utf16(this.names.join('')),
       digests: this.digests.slice(0, this.digestBytes),
       xattrs: this.xattrs,
     };
@@ -89,13 +92,20 @@ export class EntryBatcher {
   }
 }
 
+/** A string's UTF-16LE code units in a buffer of its own (Buffer.from may hand out a slice of a shared pool, which cannot be transferred). */
+function utf16(s: string): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(2 * s.length);
+  b.write(s, 'utf16le');
+  return b;
+}
+
 /**
  * Each entry of a batch, in order, with its sha256 for a regular file that has one: the 32 raw
  * bytes as a latin1 string, the form the union keeps.
  */
 export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: string | undefined) => void): void {
   const n = batch.numbers;
-  const names = batch.names;
+  const names = Buffer.from(batch.names.buffer, batch.names.byteOffset, batch.names.byteLength);
   const digests = Buffer.from(batch.digests.buffer, batch.digests.byteOffset, batch.digests.byteLength);
   let nameAt = 0;
   let digestAt = 0;
@@ -107,14 +117,14 @@ export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: s
     const flags = n[o + 12]!;
     const e: LayerEntry = {
       ordinal: n[o + 9]!,
-      path: names.slice(nameAt, pathEnd),
+      path: names.toString('utf16le', 2 * nameAt, 2 * pathEnd),
       type: TYPES[n[o]!]!,
       mode: n[o + 1]!,
       uid: n[o + 2]!,
       gid: n[o + 3]!,
       mtime: n[o + 4]!,
       size: n[o + 5]!,
-      linkname: linkEnd > pathEnd ? names.slice(pathEnd, linkEnd) : '',
+      linkname: linkEnd > pathEnd ? names.toString('utf16le', 2 * pathEnd, 2 * linkEnd) : '',
       devMajor: n[o + 7]!,
       devMinor: n[o + 8]!,
     };

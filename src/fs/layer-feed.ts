@@ -44,7 +44,7 @@ const MAX_WORKERS = 4;
 const AHEAD_BYTES = 16 * 1024 * 1024;
 
 function batchBytes(b: EntryBatch): number {
-  return b.numbers.byteLength + b.digests.byteLength + 2 * b.names.length;
+  return b.numbers.byteLength + b.digests.byteLength + b.names.byteLength;
 }
 
 /**

@@ -76,7 +76,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
   const flush = () => {
     if (batcher.count === 0) return;
     const batch = batcher.take();
-    post({ id, kind: 'batch', batch }, [batch.numbers.buffer as ArrayBuffer, batch.digests.buffer as ArrayBuffer]);
+    post({ id, kind: 'batch', batch }, [batch.numbers.buffer as ArrayBuffer, batch.digests.buffer as ArrayBuffer, batch.names.buffer as ArrayBuffer]);
   };
   let collectedAt = 0;
   const onProgress = (bytes: number) => {
