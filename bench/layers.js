@@ -278,6 +278,23 @@ function layerlensRun(target, command = 'layers') {
   });
 }
 
+const METADATA_TARGET = 0.3;
+
+/** Wall seconds of one CLI run whose output is not needed. */
+function timeCommand(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const err = [];
+    child.stderr.on('data', (c) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`layerlens ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString().trim()}`));
+      resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
+    });
+  });
+}
+
 /** Node start-up plus loading the CLI: the fixed cost in every layerlens time. */
 async function startupSeconds() {
   const times = [];
@@ -430,6 +447,19 @@ async function main() {
       console.log(`    CPU seconds (user+sys, all threads), best: layerlens ${best(r.layerlensCpu).toFixed(2)}, floor ${best(r.floorCpu).toFixed(2)} (for gzip: the hashing pass), ratio ${(best(r.layerlensCpu) / best(r.floorCpu)).toFixed(2)}×`);
     }
     console.log(`    sha256 of the stored blobs ${f(r.blobSha)}` + (r.compression === 'none' ? '' : ' (layerlens checks the blob digest too, on top of the floor)'));
+  }
+  // images, inspect and history must never read layer data: a fraction of a second whatever the size.
+  console.log(`\nimages, inspect, history (best of 3 wall seconds, Node start-up included; target under ${METADATA_TARGET} s):`);
+  for (const r of results) {
+    const times = [];
+    for (const command of ['images', 'inspect', 'history']) {
+      let bestTime = Infinity;
+      for (let i = 0; i < 3; i++) bestTime = Math.min(bestTime, (await timeCommand([command, r.ref ? `${r.path}:${r.ref}` : r.path])).seconds);
+      times.push(`${command} ${bestTime.toFixed(2)}`);
+      r[command] = bestTime;
+    }
+    const worst = Math.max(r.images, r.inspect, r.history);
+    console.log(`  ${r.image} ${r.format}: ${times.join(', ')}  ${worst < METADATA_TARGET ? 'ok' : 'over'}`);
   }
   console.log(`\nload average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log('floor, one layer after another in this process: sha256 = createHash over fs.createReadStream (1 MiB reads);');
