@@ -16,6 +16,7 @@ import { dockerArchive, image, tar, tempDir } from './helpers/builders.js';
 import { parseJson, run } from './helpers/cli.js';
 import { HAS_SHARED, corpus } from './helpers/shared.js';
 import { layerEntries, listing, shape, stack } from './helpers/union.js';
+import { clean } from './helpers/reference-union.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -598,16 +599,9 @@ describe('tiny, layer by layer: the corpus edge cases', () => {
 });
 
 describe('path cleaning', () => {
-  // The plain forms of splitPath and goCleanComponents, before they were made to scan in place.
-  const splitReference = (p: string) => {
-    const out: string[] = [];
-    for (const part of p.split('/')) {
-      if (part === '' || part === '.') continue;
-      if (part === '..') out.pop();
-      else out.push(part);
-    }
-    return out;
-  };
+  // The plain forms of splitPath (the reference model's) and goCleanComponents, before they were
+  // made to scan in place.
+  const splitReference = clean;
   const goReference = (name: string) => {
     const rooted = name.startsWith('/');
     const out: string[] = [];

@@ -18,7 +18,7 @@
 // A layer's own tree is a set of marks on those slots and its payloads, gone when the layer is done.
 
 import { NamePool, PagedFloat64, PagedInt32, PagedUint8 } from './paged.js';
-import { comparePaths } from './path.js';
+import { cleanComponents, comparePaths } from './path.js';
 
 export const WHITEOUT = '.wh.';
 const OPAQUE_PREFIX = '.wh..wh..';
@@ -41,24 +41,8 @@ export type DiveVisitor = (leaf: DiveLeaf, trees: DiveTrees) => boolean;
 /** Go's path.Clean, as components; `skip` when the name cleans to "." (dive ignores the entry). */
 export function goCleanComponents(name: string): { skip: boolean; components: string[] } {
   const rooted = name.startsWith('/');
-  const out: string[] = [];
-  const n = name.length;
-  let i = 0;
-  while (i < n) {
-    let j = name.indexOf('/', i);
-    if (j === -1) j = n;
-    const len = j - i;
-    if (len > 0) {
-      if (name.charCodeAt(i) === 0x2e && (len === 1 || (len === 2 && name.charCodeAt(i + 1) === 0x2e))) {
-        if (len === 2) {
-          if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
-          else if (!rooted) out.push('..');
-        }
-      } else out.push(name.slice(i, j));
-    }
-    i = j + 1;
-  }
-  return { skip: out.length === 0 && !rooted, components: out };
+  const components = cleanComponents(name, !rooted);
+  return { skip: components.length === 0 && !rooted, components };
 }
 
 /** A node of the current layer's tree: a slot, or a whiteout leaf that has no slot. */

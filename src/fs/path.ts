@@ -8,6 +8,15 @@ export const OPAQUE_WHITEOUT = '.wh..wh..opq';
 
 /** Components of a cleaned path; [] is the root. */
 export function splitPath(p: string): string[] {
+  return cleanComponents(p, false);
+}
+
+/**
+ * The components of `p` with `.` and empty ones dropped and `..` applied. At the top, `..` is
+ * dropped (the root's parent is the root), or kept with `keepLeadingDotDot` (Go's path.Clean
+ * of a relative path: `../a` stays `../a`).
+ */
+export function cleanComponents(p: string, keepLeadingDotDot: boolean): string[] {
   // Once per tar entry: scanned with indexOf rather than split(), which makes an array of every
   // part first (twice as slow on a layer of 100,000 files).
   const out: string[] = [];
@@ -19,7 +28,10 @@ export function splitPath(p: string): string[] {
     const len = j - i;
     if (len > 0) {
       if (p.charCodeAt(i) === DOT && (len === 1 || (len === 2 && p.charCodeAt(i + 1) === DOT))) {
-        if (len === 2) out.pop(); // `..`; at the root, `..` is the root
+        if (len === 2) {
+          if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+          else if (keepLeadingDotDot) out.push('..');
+        }
       } else out.push(p.slice(i, j));
     }
     i = j + 1;

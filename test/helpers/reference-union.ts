@@ -53,8 +53,8 @@ export interface ReferenceResult {
 
 const MAX_HOPS = 40;
 
-/** `./a//b/../c` → ['a', 'c']; `..` stops at the root. */
-function clean(p: string): string[] {
+/** `./a//b/../c` → ['a', 'c']; `..` stops at the root. The plain form of splitPath, kept as a reference. */
+export function clean(p: string): string[] {
   const out: string[] = [];
   for (const part of p.split('/')) {
     if (part === '' || part === '.') continue;
