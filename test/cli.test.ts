@@ -1,6 +1,7 @@
 // The command line on images built in memory: each command's JSON, its table, exit codes and
 // usage errors.
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildProgram } from '../src/cli/main.js';
 import { parseJson, run } from './helpers/cli.js';
 import { dockerArchive, hex, image, ociLayout, tar, tempDir, type BuiltImage, type HistoryInput } from './helpers/builders.js';
 
@@ -277,5 +278,20 @@ describe('exit codes and usage errors', () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: layerlens /);
+  });
+});
+
+describe('start-up', () => {
+  const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: Date.now };
+  it('a run of one command builds only that command; help and unknown commands see them all', async () => {
+    expect((await buildProgram(io, 'images')).commands.map((c) => c.name())).toEqual(['images']);
+    expect((await buildProgram(io, 'report')).commands.map((c) => c.name())).toEqual(['report']);
+    const all = ['images', 'inspect', 'history', 'layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'diff', 'ci', 'report', 'waste'];
+    expect((await buildProgram(io)).commands.map((c) => c.name())).toEqual(all);
+    expect((await buildProgram(io, '--help')).commands.map((c) => c.name())).toEqual(all);
+    const r = await run(['imags', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'imags' \(Did you mean images\?\)/);
+    expect((await run(['--help'])).stdout).toContain('waste [options]');
   });
 });

@@ -44,8 +44,8 @@ describe('defaults', () => {
     });
   });
 
-  it('every command that reads an image takes every limit flag', () => {
-    const program = buildProgram({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: Date.now });
+  it('every command that reads an image takes every limit flag', async () => {
+    const program = await buildProgram({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: Date.now });
     for (const cmd of program.commands) {
       const flags = cmd.options.map((o) => o.long);
       for (const flag of Object.values(LIMIT_FLAGS)) expect(flags, `${cmd.name()} ${flag}`).toContain(flag);

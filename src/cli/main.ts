@@ -5,20 +5,30 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isLayerlensError } from '../image/errors.js';
 import { showName } from '../report/format.js';
-import { registerAnalyze } from './analyze.js';
 import type { Io } from './common.js';
-import { registerHistory } from './history.js';
-import { registerImages } from './images.js';
-import { registerInspect } from './inspect.js';
-import { registerLayers } from './layers.js';
-import { registerTree } from './tree.js';
-import { registerChanges } from './changes.js';
-import { registerCat } from './cat.js';
-import { registerExport } from './export.js';
-import { registerDiff } from './diff.js';
-import { registerCi } from './ci.js';
-import { registerReport } from './report.js';
-import { registerWaste } from './waste.js';
+
+type Register = (program: Command, io: Io) => void;
+
+/**
+ * Every command, in the order help lists them, each module loaded only when needed: a run of
+ * one command loads that command's code and no other's (start-up is part of every run, and
+ * `images`, `inspect` and `history` are meant to take a fraction of a second).
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
+  ['images', async () => (await import('./images.js')).registerImages],
+  ['inspect', async () => (await import('./inspect.js')).registerInspect],
+  ['history', async () => (await import('./history.js')).registerHistory],
+  ['layers', async () => (await import('./layers.js')).registerLayers],
+  ['analyze', async () => (await import('./analyze.js')).registerAnalyze],
+  ['tree', async () => (await import('./tree.js')).registerTree],
+  ['changes', async () => (await import('./changes.js')).registerChanges],
+  ['cat', async () => (await import('./cat.js')).registerCat],
+  ['export', async () => (await import('./export.js')).registerExport],
+  ['diff', async () => (await import('./diff.js')).registerDiff],
+  ['ci', async () => (await import('./ci.js')).registerCi],
+  ['report', async () => (await import('./report.js')).registerReport],
+  ['waste', async () => (await import('./waste.js')).registerWaste],
+];
 
 function version(): string {
   try {
@@ -29,7 +39,11 @@ function version(): string {
   }
 }
 
-export function buildProgram(io: Io): Command {
+/**
+ * The program with its commands: only `command`'s when it names one (what a run of it needs),
+ * every one otherwise (help, an unknown command).
+ */
+export async function buildProgram(io: Io, command?: string): Promise<Command> {
   const program = new Command('layerlens')
     .description('Analyse container images (docker save tarballs, OCI layouts) without a Docker daemon')
     .version(version())
@@ -41,19 +55,8 @@ export function buildProgram(io: Io): Command {
       outputError: (s, write) => write(`layerlens: ${s.trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`),
     })
     .exitOverride();
-  registerImages(program, io);
-  registerInspect(program, io);
-  registerHistory(program, io);
-  registerLayers(program, io);
-  registerAnalyze(program, io);
-  registerTree(program, io);
-  registerChanges(program, io);
-  registerCat(program, io);
-  registerExport(program, io);
-  registerDiff(program, io);
-  registerCi(program, io);
-  registerReport(program, io);
-  registerWaste(program, io);
+  const one = COMMANDS.find(([name]) => name === command);
+  for (const [, load] of one ? [one] : COMMANDS) (await load())(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
   return program;
 }
@@ -69,7 +72,8 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   full.stdout.on?.('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });
-  const program = buildProgram(full);
+  // argv[2] is the command (layerlens has no options of its own before it but --help and --version).
+  const program = await buildProgram(full, argv[2]);
   // A progress line only where a person watches it: stderr is a terminal, no --quiet, no JSON.
   program.hook('preAction', (_program, action) => {
     const o = action.opts() as { quiet?: boolean; format?: string };
