@@ -289,6 +289,8 @@ describe('start-up', () => {
     const all = ['images', 'inspect', 'history', 'layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'diff', 'ci', 'report', 'waste'];
     expect((await buildProgram(io)).commands.map((c) => c.name())).toEqual(all);
     expect((await buildProgram(io, '--help')).commands.map((c) => c.name())).toEqual(all);
+    expect((await buildProgram(io, '--version')).commands).toEqual([]);
+    expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
     const r = await run(['imags', 'x']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown command 'imags' \(Did you mean images\?\)/);

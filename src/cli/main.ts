@@ -41,7 +41,7 @@ function version(): string {
 
 /**
  * The program with its commands: only `command`'s when it names one (what a run of it needs),
- * every one otherwise (help, an unknown command).
+ * none for --version, every one otherwise (help, an unknown command).
  */
 export async function buildProgram(io: Io, command?: string): Promise<Command> {
   const program = new Command('layerlens')
@@ -56,7 +56,8 @@ export async function buildProgram(io: Io, command?: string): Promise<Command> {
     })
     .exitOverride();
   const one = COMMANDS.find(([name]) => name === command);
-  for (const [, load] of one ? [one] : COMMANDS) (await load())(program, io);
+  const justVersion = command === '--version' || command === '-V';
+  for (const [, load] of one ? [one] : justVersion ? [] : COMMANDS) (await load())(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
   return program;
 }
