@@ -31,7 +31,7 @@ export async function scanLayerEntries(
   verify: boolean,
   file: string | undefined,
   visit: (e: LayerEntry) => EntryVisit,
-  scan: Pick<ScanOptions, 'limits' | 'budget' | 'onProgress' | 'blobHash'> & {
+  scan: Pick<ScanOptions, 'limits' | 'budget' | 'onProgress' | 'blobHash' | 'readAhead'> & {
     /** Give each entry its hex sha256 as well (default true). */
     hex?: boolean;
     /**
@@ -56,6 +56,7 @@ export async function scanLayerEntries(
     budget: scan.budget,
     onProgress: scan.onProgress,
     blobHash: scan.blobHash,
+    readAhead: scan.readAhead,
     onCompression: (c) => (side = c === 'none' ? undefined : scan.bigFileHash),
     // The side thread holds reading back when it falls behind.
     drain: scan.bigFileHash

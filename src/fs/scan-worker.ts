@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { LayerlensError } from '../image/errors.js';
 import { Budget, type Limits } from '../image/limits.js';
 import type { BlobLocation, Layer } from '../image/model.js';
+import { layerCompressionFromMediaType } from '../image/mediatypes.js';
 import { HashThread } from '../layer/hash-thread.js';
 import { scanLayer, type LayerScan } from '../layer/scan.js';
 import { scanLayerEntries } from './layer-entries.js';
@@ -88,6 +89,12 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     }
   };
   const blobHash = job.sideHash ? new HashThread() : undefined;
+  // Reading on the thread pool a chunk ahead overlaps the copy out of the page cache with
+  // hashing: worth it for one layer with a core to spare, and for a compressed layer (whose
+  // reads are small beside its inflating); for uncompressed layers read side by side it only
+  // adds thread hops (debian-big's docker-archive: 1.42-1.55 s against 1.31 s).
+  const declared = job.layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(job.layer.mediaType);
+  const readAhead = job.sideHash || (declared !== undefined && declared !== 'none');
   // With a core to spare, large files are hashed on a thread of their own too.
   const bigFileHash = job.sideHash && job.entries ? new HashThread() : undefined;
   // Entries in tar order, each held until its digest is in (a large file's comes back later).
@@ -115,11 +122,11 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
             release();
           };
         },
-        { budget, onProgress, hex: false, blobHash, bigFileHash },
+        { budget, onProgress, hex: false, blobHash, bigFileHash, readAhead },
       );
       flush();
     } else {
-      scan = await scanLayer(layer, { verify: job.verify, file: job.file, budget, onProgress, blobHash });
+      scan = await scanLayer(layer, { verify: job.verify, file: job.file, budget, onProgress, blobHash, readAhead });
     }
     post({ id, kind: 'done', scan });
   } catch (e) {

@@ -33,6 +33,8 @@ export interface ScanOptions {
   onProgress?: (storedBytes: number) => void;
   /** Where to compute the blob's digest, when not in this thread (layer/hash-thread.ts). */
   blobHash?: StreamHash;
+  /** Read the blob on the thread pool a chunk ahead (worth it where this thread has hashing to overlap it with). */
+  readAhead?: boolean;
   /** Told the compression once the first bytes have shown it, before any entry. */
   onCompression?: (compression: Compression) => void;
 }
@@ -114,7 +116,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     const location = layer.locate?.();
     // Reading a known byte range with plain reads is much faster than a stream from the
     // thread pool (the bytes are usually in the page cache).
-    source = location ? readLocation(location, buffers) : (stream = layer.open());
+    source = location ? (options.readAhead ? readLocationAhead(location, buffers) : readLocation(location, buffers)) : (stream = layer.open());
   } catch (e) {
     throw asLayerError(e, where);
   }
@@ -210,7 +212,7 @@ function* readLocation(loc: BlobLocation, buffers: ReadBuffers): Generator<Buffe
       let got = 0;
       while (got < want) {
         const n = fs.readSync(fd, buf, got, want - got, pos + got);
-        if (n === 0) throw new LayerlensError('truncated', `blob ends after ${pos + got - loc.start} of its ${loc.length} bytes`);
+        if (n === 0) throw truncatedAt(loc, pos + got);
         got += n;
       }
       pos += want;
@@ -219,6 +221,45 @@ function* readLocation(loc: BlobLocation, buffers: ReadBuffers): Generator<Buffe
   } finally {
     if (loc.fd === undefined) fs.closeSync(fd);
   }
+}
+
+/**
+ * The same, read on the thread pool one chunk ahead: the copy out of the page cache (about
+ * 2 GB/s here, as much time as hashing) then overlaps the work on the chunk before it.
+ */
+async function* readLocationAhead(loc: BlobLocation, buffers: ReadBuffers): AsyncGenerator<Buffer> {
+  const fd = loc.fd ?? fs.openSync(loc.path!, 'r');
+  const end = loc.start + loc.length;
+  const readAt = async (pos: number): Promise<Buffer> => {
+    const want = Math.min(READ_CHUNK, end - pos);
+    const buf = buffers.take().subarray(0, want);
+    let got = 0;
+    while (got < want) {
+      const n = await new Promise<number>((resolve, reject) => fs.read(fd, buf, got, want - got, pos + got, (e, bytes) => (e ? reject(e) : resolve(bytes))));
+      if (n === 0) throw truncatedAt(loc, pos + got);
+      got += n;
+    }
+    return buf;
+  };
+  let pending: Promise<Buffer> | undefined;
+  try {
+    let pos = loc.start;
+    pending = pos < end ? readAt(pos) : undefined;
+    while (pending) {
+      const buf = await pending;
+      pos += buf.length;
+      pending = pos < end ? readAt(pos) : undefined;
+      yield buf;
+    }
+  } finally {
+    // A read still in flight finishes before the descriptor is closed (its error, if any, is moot).
+    await pending?.catch(() => undefined);
+    if (loc.fd === undefined) fs.closeSync(fd);
+  }
+}
+
+function truncatedAt(loc: BlobLocation, at: number): LayerlensError {
+  return new LayerlensError('truncated', `blob ends after ${at - loc.start} of its ${loc.length} bytes`);
 }
 
 function asLayerError(e: unknown, where: { file?: string; member?: string }): LayerlensError {
