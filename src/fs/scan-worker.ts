@@ -30,7 +30,10 @@ export interface ScanJob {
   counters: BigInt64Array;
   /** Parse the tar and post its entries; otherwise only verify (what `layers` needs). */
   entries: boolean;
-  /** A core is spare: hash the blob on a thread of its own (layer/hash-thread.ts). */
+  /**
+   * A core is spare: hash the blob, and a compressed layer's large files, on threads of their
+   * own (layer/hash-thread.ts), and read a chunk ahead.
+   */
   sideHash: boolean;
 }
 
