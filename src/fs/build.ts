@@ -46,7 +46,7 @@ export async function buildUnion(layers: Layer[], options: BuildOptions): Promis
   const observers = options.observers ?? [];
   union.observer = unionObserver(observers);
   let applier: ReturnType<Union['beginLayer']> | undefined;
-  await feedLayers(layers.slice(0, last + 1), { verify: options.verify, file: options.file, limits, onProgress: options.onProgress, workers: options.workers }, budget, {
+  await feedLayers(layers.slice(0, last + 1), { verify: options.verify, file: options.file, onProgress: options.onProgress, workers: options.workers }, budget, {
     begin: (layer) => {
       // Entries are applied as they stream past: a layer's entries are never all held at once.
       applier = union.beginLayer(layer.index, options.keepChanges?.(layer.index) ?? true);

@@ -18,7 +18,7 @@
 // A layer's own tree is a set of marks on those slots and its payloads, gone when the layer is done.
 
 import { NamePool, PagedFloat64, PagedInt32, PagedUint8 } from './paged.js';
-import { cleanComponents, comparePaths } from './path.js';
+import { cleanComponents, comparePaths, parentKey } from './path.js';
 
 export const WHITEOUT = '.wh.';
 const OPAQUE_PREFIX = '.wh..wh..';
@@ -370,24 +370,9 @@ function hashSeed(parent: number): number {
   return (0x811c9dc5 ^ Math.imul(parent, 0x9e3779b1)) >>> 0;
 }
 
-/** FNV-1a over the name's UTF-16 units, seeded with the parent slot. */
 const NO_PARENT = { key: undefined, slot: 0 };
 
-/**
- * The name up to its last component when that component is a plain name (so that cleaning the
- * whole is cleaning this part and adding the name), else undefined. `a/b/` and `a/b` give `a`.
- */
-export function parentKey(name: string): string | undefined {
-  let end = name.length;
-  while (end > 0 && name.charCodeAt(end - 1) === 0x2f) end--;
-  const slash = name.lastIndexOf('/', end - 1);
-  if (slash <= 0) return undefined;
-  const len = end - slash - 1;
-  if (len === 0) return undefined;
-  if (name.charCodeAt(slash + 1) === 0x2e && (len === 1 || (len === 2 && name.charCodeAt(slash + 2) === 0x2e))) return undefined;
-  return name.slice(0, slash);
-}
-
+/** FNV-1a over the name's UTF-16 units, seeded with the parent slot. */
 function hashKey(parent: number, name: string): number {
   let h = hashSeed(parent);
   for (let i = 0; i < name.length; i++) {

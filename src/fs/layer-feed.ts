@@ -19,7 +19,6 @@ import type { ScanJob, ScanReply } from './scan-worker.js';
 export interface FeedOptions {
   verify: boolean;
   file?: string;
-  limits: Limits;
   /** Told the stored bytes of `layer` read so far (for a progress line). */
   onProgress?: (layer: Layer, storedBytes: number) => void;
   /** Worker threads to read with; 0 reads in this thread. Default: workerCount(layers). */
@@ -70,7 +69,7 @@ export function workerCount(layers: Layer[]): number {
 /**
  * Read `layers` in order, verifying each; with a visitor, every entry is handed to it (each
  * regular file's content hashed), without one the layers are only verified. Returns the scans in
- * layer order. `budget` bounds the whole pass.
+ * layer order. `budget` bounds the whole pass (its limits are the pass's limits).
  */
 export async function feedLayers(layers: Layer[], options: FeedOptions, budget: Budget, visitor?: LayerVisitor): Promise<LayerScan[]> {
   const workers = options.workers ?? workerCount(layers);
@@ -224,12 +223,12 @@ function replyError(e: Extract<ScanReply, { kind: 'error' }>['error']): Error {
  * Read and verify every layer, without looking at entries (what `layers` reports): a blob listed
  * more than once is read once.
  */
-export async function verifyLayers(layers: Layer[], options: Omit<FeedOptions, 'limits'> & { limits?: Partial<Limits> }): Promise<LayerScan[]> {
+export async function verifyLayers(layers: Layer[], options: FeedOptions & { limits?: Partial<Limits> }): Promise<LayerScan[]> {
   const budget = new Budget(resolveLimits(options.limits));
   const firstOf = new Map<string, Layer>();
   for (const l of layers) if (!firstOf.has(l.member)) firstOf.set(l.member, l);
   const unique = [...firstOf.values()];
-  const scans = await feedLayers(unique, { ...options, limits: budget.limits, workers: options.workers ?? workerCount(unique) }, budget);
+  const scans = await feedLayers(unique, options, budget);
   const byMember = new Map(unique.map((l, i) => [l.member, scans[i]!]));
   return layers.map((l) => ({ ...byMember.get(l.member)!, index: l.index }));
 }

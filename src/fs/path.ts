@@ -41,6 +41,21 @@ export function cleanComponents(p: string, keepLeadingDotDot: boolean): string[]
 
 const DOT = 0x2e;
 
+/**
+ * The name up to its last component when that component is a plain name (so that cleaning the
+ * whole is cleaning this part and adding the name), else undefined. `a/b/` and `a/b` give `a`.
+ */
+export function parentKey(name: string): string | undefined {
+  let end = name.length;
+  while (end > 0 && name.charCodeAt(end - 1) === 0x2f) end--;
+  const slash = name.lastIndexOf('/', end - 1);
+  if (slash <= 0) return undefined;
+  const len = end - slash - 1;
+  if (len === 0) return undefined;
+  if (name.charCodeAt(slash + 1) === DOT && (len === 1 || (len === 2 && name.charCodeAt(slash + 2) === DOT))) return undefined;
+  return name.slice(0, slash);
+}
+
 export function joinPath(components: readonly string[]): string {
   return '/' + components.join('/');
 }

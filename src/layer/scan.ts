@@ -94,9 +94,18 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
   let compression: Compression = 'none';
   let head: Buffer | undefined;
   const notes: string[] = [];
+  // The blob is hashed as its bytes go to the decoder. On another thread only when this one has
+  // other hashing to do (a compressed layer's tar, or each file's content).
+  const hashBlob = async (bytes: Buffer) => {
+    if (!useSide) return void blobHash.update(bytes);
+    const wait = side!.update(bytes);
+    if (wait) await wait;
+  };
+  // The first bytes show the compression; every chunk after them goes straight on.
   const start = async (first: Buffer) => {
     compression = sniffCompression(first);
     plainIsBlob = compression === 'none';
+    useSide = side !== undefined && (!plainIsBlob || options.onEntry !== undefined);
     options.onCompression?.(compression);
     const declared = layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(layer.mediaType);
     if (declared && declared !== compression) {
@@ -106,33 +115,22 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     // synchronously; whatever keeps bytes copies them), a gzip one when zlib has taken it in.
     // fzstd may keep a chunk, so its are left to the garbage collector.
     decoder = createDecoder(compression, onPlain, where, compression === 'gzip' ? (c) => buffers.give(c) : undefined);
+    await hashBlob(first);
     await decoder.write(first);
   };
 
   const buffers = new ReadBuffers();
   let stream: Readable | undefined;
-  let source: AsyncIterable<unknown> | Iterable<Buffer>;
+  let source: AsyncIterable<unknown>;
   try {
     const location = layer.locate?.();
     // Reading a known byte range with plain reads is much faster than a stream from the
     // thread pool (the bytes are usually in the page cache).
-    source = location ? (options.readAhead ? readLocationAhead(location, buffers) : readLocation(location, buffers)) : (stream = layer.open());
+    source = location ? readLocation(location, buffers, options.readAhead === true) : (stream = layer.open());
   } catch (e) {
     throw asLayerError(e, where);
   }
   try {
-    // The blob is hashed as its bytes go to the decoder (the first ones once the compression is
-    // known: a blob hashed on another thread is worth it only when this one has other hashing to do).
-    const hashBlob = async (bytes: Buffer) => {
-      if (!useSide) return void blobHash.update(bytes);
-      const wait = side!.update(bytes);
-      if (wait) await wait;
-    };
-    const begin = async (first: Buffer) => {
-      useSide = side !== undefined && (sniffCompression(first) !== 'none' || options.onEntry !== undefined);
-      await hashBlob(first);
-      await start(first);
-    };
     for await (const c of source) {
       const chunk = c as Buffer;
       compressedSize += chunk.length;
@@ -148,11 +146,11 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
         if (head.length >= SNIFF_BYTES) {
           const first = head;
           head = undefined;
-          await begin(first);
+          await start(first);
         }
       }
     }
-    if (!decoder) await begin(head ?? Buffer.alloc(0));
+    if (!decoder) await start(head ?? Buffer.alloc(0));
     await decoder!.end();
     tar.finish();
   } catch (e) {
@@ -200,60 +198,38 @@ class ReadBuffers {
   }
 }
 
-/** The bytes of a location, each chunk in a buffer of `buffers` (given back by the consumer, or not). */
-function* readLocation(loc: BlobLocation, buffers: ReadBuffers): Generator<Buffer> {
-  const fd = loc.fd ?? fs.openSync(loc.path!, 'r');
-  try {
-    let pos = loc.start;
-    const end = loc.start + loc.length;
-    while (pos < end) {
-      const want = Math.min(READ_CHUNK, end - pos);
-      const buf = buffers.take().subarray(0, want);
-      let got = 0;
-      while (got < want) {
-        const n = fs.readSync(fd, buf, got, want - got, pos + got);
-        if (n === 0) throw truncatedAt(loc, pos + got);
-        got += n;
-      }
-      pos += want;
-      yield buf;
-    }
-  } finally {
-    if (loc.fd === undefined) fs.closeSync(fd);
-  }
-}
-
 /**
- * The same, read on the thread pool one chunk ahead: the copy out of the page cache (about
- * 2 GB/s here, as much time as hashing) then overlaps the work on the chunk before it.
+ * The bytes of a location, each chunk in a buffer of `buffers` (given back by the consumer, or
+ * not). With `ahead`, the next chunk is read on the thread pool while this one is worked on: the
+ * copy out of the page cache (about 2 GB/s here, as much time as hashing) then overlaps it.
  */
-async function* readLocationAhead(loc: BlobLocation, buffers: ReadBuffers): AsyncGenerator<Buffer> {
+async function* readLocation(loc: BlobLocation, buffers: ReadBuffers, ahead: boolean): AsyncGenerator<Buffer> {
   const fd = loc.fd ?? fs.openSync(loc.path!, 'r');
   const end = loc.start + loc.length;
+  const read = (buf: Buffer, at: number, length: number, pos: number): number | Promise<number> =>
+    ahead ? new Promise<number>((resolve, reject) => fs.read(fd, buf, at, length, pos, (e, bytes) => (e ? reject(e) : resolve(bytes)))) : fs.readSync(fd, buf, at, length, pos);
   const readAt = async (pos: number): Promise<Buffer> => {
     const want = Math.min(READ_CHUNK, end - pos);
     const buf = buffers.take().subarray(0, want);
     let got = 0;
     while (got < want) {
-      const n = await new Promise<number>((resolve, reject) => fs.read(fd, buf, got, want - got, pos + got, (e, bytes) => (e ? reject(e) : resolve(bytes))));
+      const n = await read(buf, got, want - got, pos + got);
       if (n === 0) throw truncatedAt(loc, pos + got);
       got += n;
     }
     return buf;
   };
-  let pending: Promise<Buffer> | undefined;
+  let next: Promise<Buffer> | undefined;
   try {
-    let pos = loc.start;
-    pending = pos < end ? readAt(pos) : undefined;
-    while (pending) {
-      const buf = await pending;
+    for (let pos = loc.start; pos < end; ) {
+      const buf = await (next ?? readAt(pos));
       pos += buf.length;
-      pending = pos < end ? readAt(pos) : undefined;
+      next = ahead && pos < end ? readAt(pos) : undefined;
       yield buf;
     }
   } finally {
     // A read still in flight finishes before the descriptor is closed (its error, if any, is moot).
-    await pending?.catch(() => undefined);
+    await next?.catch(() => undefined);
     if (loc.fd === undefined) fs.closeSync(fd);
   }
 }

@@ -109,10 +109,12 @@ async function walk(
       }
       continue;
     }
-    if (ctx.done.has(d.digest) || ctx.indexes.has(d.digest)) {
-      if (ctx.indexes.has(d.digest)) await readNestedIndex(ctx, d, names, depth, seen, found);
+    if (ctx.indexes.has(d.digest)) {
+      // An index already walked: readNestedIndex adds only the names it is reached by.
+      await readNestedIndex(ctx, d, names, depth, seen, found);
       continue;
     }
+    if (ctx.done.has(d.digest)) continue;
     try {
       const image = await readImage(store, d, names, indexDigest, policy);
       if (image === 'index') {
