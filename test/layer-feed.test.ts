@@ -1,4 +1,4 @@
-// Layers read in worker threads (fs/layer-feed.ts, fs/scan-worker.ts, layer/hash-thread.ts) must
+// Layers read in worker threads (fs/layer-feed.ts, fs/scan-worker.ts) must
 // give exactly what reading them in this thread gives: the same union, digests, waste and
 // layer rows, the same first error (the lowest broken layer), the same limits over the whole
 // pass. LAYERLENS_WORKERS forces the number of threads (0 = none) whatever the image's size.
@@ -7,7 +7,6 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { forEachEntry, EntryBatcher } from '../src/fs/entry-batch.js';
 import type { LayerEntry } from '../src/fs/entry.js';
-import { HashThread } from '../src/layer/hash-thread.js';
 import { image, ociLayout, tar, tempDir, type Compression } from './helpers/builders.js';
 import { run, type RunResult } from './helpers/cli.js';
 import { HAS_SHARED, corpus } from './helpers/shared.js';
@@ -125,7 +124,7 @@ describe('errors and limits with several layers in flight', () => {
   });
 });
 
-describe('hashing on other threads', () => {
+describe('large files in a layer read by a worker', () => {
   it('a layer of large files: the same listing, each large file in its place among the small ones', async () => {
     // Incompressible content, so that the layer is large as stored too.
     const big = (seed: number) => createHash('sha512').update(String(seed)).digest().toString('hex').repeat(9 * 8192).slice(0, 9 * 1024 * 1024 + seed);
@@ -141,22 +140,6 @@ describe('hashing on other threads', () => {
       expect(listing.find((r) => r.path === '/big2')!.sha256).toBe(createHash('sha256').update(big(2)).digest('hex'));
     }
   });
-
-  it('a hash thread keeps each stream apart, digests asked for before the last one is back', async () => {
-    const h = new HashThread();
-    try {
-      const parts = [Buffer.alloc(3 << 20, 1), Buffer.alloc(5 << 20, 2), Buffer.from('x')];
-      const pending: Promise<string>[] = [];
-      for (const p of parts) {
-        for (let i = 0; i < p.length; i += 1 << 20) await h.update(p.subarray(i, i + (1 << 20)));
-        pending.push(h.digest());
-      }
-      expect(await Promise.all(pending)).toEqual(parts.map((p) => createHash('sha256').update(p).digest('hex')));
-      expect(await h.digest()).toBe(createHash('sha256').digest('hex'));
-    } finally {
-      await h.close();
-    }
-  });
 });
 
 describe('entry batches', () => {
@@ -164,7 +147,7 @@ describe('entry batches', () => {
     const entries: Array<[LayerEntry, Buffer | undefined]> = [
       [{ ordinal: 0, path: './a\udcffb/', type: 'dir', mode: 0o2755, uid: 2 ** 40, gid: 0, mtime: 1.5, size: 0, linkname: '', devMajor: 0, devMinor: 0, tarSize: 0 }, undefined],
       [
-        { ordinal: 1, path: 'a/f', type: 'file', mode: 0o644, uid: 1, gid: 2, mtime: -3, size: 9_000_000_000, linkname: '', devMajor: 0, devMinor: 0, tarSize: 4096, xattrs: new Map([['user.x', Buffer.from([0, 1, 2])]]) },
+        { ordinal: 1, path: 'a/f', type: 'file', mode: 0o644, uid: 1, gid: 2, mtime: -3, size: 9_000_000_000, linkname: '', devMajor: 0, devMinor: 0, tarSize: 4096, contentAt: 2 ** 40 + 512, xattrs: new Map([['user.x', Buffer.from([0, 1, 2])]]) },
         Buffer.alloc(32, 7),
       ],
       [{ ordinal: 2, path: 'a/l', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 0, size: 0, linkname: '../é/😀', devMajor: 0, devMinor: 0 }, undefined],

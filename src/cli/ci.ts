@@ -75,7 +75,7 @@ export function wasteIgnoreLists(config: CiConfig, only?: (key: string) => boole
  */
 export async function gatherFacts(image: Image, flags: CommonFlags, io: Io, metrics: Metrics, ignoreLists: string[][] | undefined) {
   const hook = ignoreLists ? wasteHook(metrics, ignoreLists) : undefined;
-  const built = await unionAt(image, image.layers.length - 1, flags.verify !== false, io, () => true, limitsFromFlags(flags), { observers: hook?.observers });
+  const built = await unionAt(image, image.layers.length - 1, flags.verify !== false, io, () => true, limitsFromFlags(flags), { observers: hook?.observers, defer: true });
   return { built, hook, facts: imageFacts(image, built, hook?.numbers(built)) };
 }
 

@@ -43,7 +43,8 @@ export async function wasteOf(image: Image, setup: WasteSetup, verify: boolean, 
   const exclude = pathMatcher(setup.ignore);
   const ledger = new WasteLedger({ exclude });
   const dive = new DiveTally();
-  const built = await unionAt(image, image.layers.length - 1, verify, io, () => false, limits, { observers: [ledger, dive] });
+  // The waste account compares contents only where sizes match: the rest are not hashed twice.
+  const built = await unionAt(image, image.layers.length - 1, verify, io, () => false, limits, { observers: [ledger, dive], defer: true });
   const result = wasteReport(ledger, built.union, dive.metrics(setup.top), {
     top: setup.top,
     baseLayers: setup.baseLayers,

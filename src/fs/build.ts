@@ -6,6 +6,7 @@ import type { Layer } from '../image/model.js';
 import type { LayerScan } from '../layer/scan.js';
 import type { ChangeSet } from './changes.js';
 import type { BuildObserver, UnionObserver } from './observe.js';
+import { DeferredContents, settleDeferred } from './deferred.js';
 import { feedLayers } from './layer-feed.js';
 export { scanLayerEntries, readLayerEntries, type EntryVisit } from './layer-entries.js';
 import { Union } from './union.js';
@@ -27,6 +28,13 @@ export interface BuildOptions {
   limits?: Partial<Limits>;
   /** Worker threads to read the layers with (fs/layer-feed.ts); default: chosen by the image's size and the cores. */
   workers?: number;
+  /**
+   * Hash only the file contents a comparison needs (fs/deferred.ts): a large file (16 KiB in an
+   * uncompressed layer, 4 MiB in a compressed one) then has no digest unless another visible
+   * file has its size or it replaced a copy of its size. For waste accounting; listings and
+   * diffs want every digest.
+   */
+  defer?: boolean;
 }
 
 export interface UnionResult {
@@ -46,8 +54,11 @@ export async function buildUnion(layers: Layer[], options: BuildOptions): Promis
   const observers = options.observers ?? [];
   union.observer = unionObserver(observers);
   let applier: ReturnType<Union['beginLayer']> | undefined;
-  await feedLayers(layers.slice(0, last + 1), { verify: options.verify, file: options.file, onProgress: options.onProgress, workers: options.workers }, budget, {
+  let current: Layer | undefined;
+  const deferred = options.defer ? new DeferredContents(limits) : undefined;
+  await feedLayers(layers.slice(0, last + 1), { verify: options.verify, file: options.file, onProgress: options.onProgress, workers: options.workers, defer: options.defer }, budget, {
     begin: (layer) => {
+      current = layer;
       // Entries are applied as they stream past: a layer's entries are never all held at once.
       applier = union.beginLayer(layer.index, options.keepChanges?.(layer.index) ?? true);
       for (const o of observers) o.beginLayer?.(layer.index);
@@ -55,16 +66,19 @@ export async function buildUnion(layers: Layer[], options: BuildOptions): Promis
     entry: (e) => {
       const node = applier!.add(e);
       for (const o of observers) o.entry?.(e, node);
+      if (e.contentAt !== undefined && node) deferred!.note(current!, e);
       if (node && e.type === 'file') return (digest) => (node.digest = digest);
     },
     end: (layer, scan) => {
       const changes = applier!.finish();
+      deferred?.layerRead(layer, scan.compression);
       for (const o of observers) o.endLayer?.(layer.index);
       scans.push(scan);
       changeSets.push(changes);
       options.onLayer?.(scan, changes, union);
     },
   });
+  if (deferred) await settleDeferred(union, deferred, observers);
   return { union, scans, changeSets };
 }
 

@@ -10,10 +10,11 @@ import type { LayerEntry } from './entry.js';
 const TYPES: EntryType[] = ['file', 'hardlink', 'symlink', 'char', 'block', 'dir', 'fifo', 'other'];
 const TYPE_CODE = new Map(TYPES.map((t, i) => [t, i]));
 
-/** Numbers per entry: type, mode, uid, gid, mtime, size, tarSize, devMajor, devMinor, ordinal, path length, link length, flags. */
-const SLOTS = 13;
+/** Numbers per entry: type, mode, uid, gid, mtime, size, tarSize, devMajor, devMinor, ordinal, path length, link length, flags, contentAt. */
+const SLOTS = 14;
 const HAS_DIGEST = 1;
 const HAS_TAR_SIZE = 2;
+const HAS_CONTENT_AT = 4;
 
 export interface EntryBatch {
   count: number;
@@ -56,7 +57,8 @@ export class EntryBatcher {
     n[o + 9] = e.ordinal;
     n[o + 10] = e.path.length;
     n[o + 11] = e.linkname.length;
-    n[o + 12] = (digest ? HAS_DIGEST : 0) | (e.tarSize !== undefined ? HAS_TAR_SIZE : 0);
+    n[o + 12] = (digest ? HAS_DIGEST : 0) | (e.tarSize !== undefined ? HAS_TAR_SIZE : 0) | (e.contentAt !== undefined ? HAS_CONTENT_AT : 0);
+    n[o + 13] = e.contentAt ?? 0;
     this.names.push(e.path, e.linkname);
     this.nameUnits += e.path.length + e.linkname.length;
     if (digest) {
@@ -129,6 +131,7 @@ export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: s
       devMinor: n[o + 8]!,
     };
     if (flags & HAS_TAR_SIZE) e.tarSize = n[o + 6]!;
+    if (flags & HAS_CONTENT_AT) e.contentAt = n[o + 13]!;
     nameAt = linkEnd;
     if (x < batch.xattrs.length && batch.xattrs[x]![0] === i) {
       e.xattrs = new Map(batch.xattrs[x]![1].map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)]));

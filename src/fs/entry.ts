@@ -17,6 +17,11 @@ export interface LayerEntry {
   /** The size field of the tar header, whatever the type (a sparse file's real size): what dive counts. */
   tarSize?: number;
   sha256?: string;
+  /**
+   * Set when the content was left unhashed (a large file read with `defer`): where the content
+   * starts in the layer's uncompressed tar, to be read again if its digest is needed.
+   */
+  contentAt?: number;
   linkname: string;
   devMajor: number;
   devMinor: number;

@@ -23,6 +23,11 @@ export interface FeedOptions {
   onProgress?: (layer: Layer, storedBytes: number) => void;
   /** Worker threads to read with; 0 reads in this thread. Default: workerCount(layers). */
   workers?: number;
+  /**
+   * Leave the large files of uncompressed layers that lie in a file unhashed: their entries say
+   * where their content is (`contentAt`) instead, and get no digest (fs/deferred.ts).
+   */
+  defer?: boolean;
 }
 
 /** What receives the layers: each layer's entries in tar order, between begin and end. */
@@ -30,7 +35,7 @@ export interface LayerVisitor {
   begin?(layer: Layer): void;
   /**
    * An entry; a regular file's sha256 is given to the function returned, once known, as 32 raw
-   * bytes in a latin1 string (the form FsNode keeps).
+   * bytes in a latin1 string (the form FsNode keeps). A file left unhashed (`defer`) gets none.
    */
   entry(e: LayerEntry): ((sha256: string) => void) | void;
   end?(layer: Layer, scan: LayerScan): void;
@@ -85,9 +90,9 @@ export async function feedLayers(layers: Layer[], options: FeedOptions, budget: 
           options.file,
           (e) => {
             const onDigest = visitor.entry(e);
-            if (onDigest) return (digest: Buffer) => onDigest(digest.toString('latin1'));
+            if (onDigest) return (digest: Buffer | undefined) => digest && onDigest(digest.toString('latin1'));
           },
-          { budget, onProgress, hex: false },
+          { budget, onProgress, hex: false, defer: options.defer },
         )
       : await scanLayer(layer, { verify: options.verify, file: options.file, budget, onProgress });
     scans.push(scan);
@@ -133,14 +138,15 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         limits: budget.limits,
         counters,
         entries: visitor !== undefined,
-        sideHash,
+        spareCore,
+        defer: options.defer ?? false,
       };
       idle.pop()!.postMessage(job);
     }
   };
 
-  // With a core to spare (one layer to read on two cores), each blob is hashed on a thread of its own.
-  const sideHash = count < os.availableParallelism();
+  // A core to spare (one layer to read on two cores): reading a chunk ahead overlaps hashing.
+  const spareCore = count < os.availableParallelism();
   const script = workerScript(import.meta.url, 'scan-worker.js', 'fs');
   try {
     for (let i = 0; i < count; i++) {

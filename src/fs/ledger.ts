@@ -77,6 +77,9 @@ export class WasteLedger implements BuildObserver, UnionObserver {
   private pendingIndex: number[] = [];
   private pendingDigest: Array<string | undefined> = [];
   private pendingNow: FsNode[] = [];
+  // Replaced by content of the same size whose digest (or the old one's) was left for later
+  // (fs/deferred.ts): counted as overwritten until the digests say otherwise.
+  private unsettled: Array<{ index: number; bits: number; was: string | undefined; wasKey: number; now: string | undefined; nowKey: number }> = [];
   private dirPaths = new Map<FsNode, string>();
   readonly union: UnionObserver = this;
 
@@ -242,6 +245,10 @@ export class WasteLedger implements BuildObserver, UnionObserver {
         this.whyOf.set(index, 2);
         this.detailOf.set(index, 2); // replaced by a directory, a link, a device
       } else if (now.digest === undefined || was === undefined || now.digest !== was) {
+        if ((now.digest === undefined || was === undefined) && now.size === this.sizeOf.get(index)) {
+          const c = now.content!;
+          this.unsettled.push({ index, bits: this.detailOf.get(index), was, wasKey: this.key(index), now: now.digest, nowKey: contentKey(c.layer, c.entry) });
+        }
         this.whyOf.set(index, 0);
         this.detailOf.set(index, 0);
       } else {
@@ -252,6 +259,21 @@ export class WasteLedger implements BuildObserver, UnionObserver {
     this.pendingDigest = [];
     this.pendingNow = [];
     this.dirPaths.clear();
+  }
+
+  digestsWanted(): number[] {
+    return this.unsettled.flatMap((u) => [...(u.was === undefined ? [u.wasKey] : []), ...(u.now === undefined ? [u.nowKey] : [])]);
+  }
+
+  digestsSettled(digestOf: (key: number) => string | undefined): void {
+    for (const u of this.unsettled) {
+      const was = u.was ?? digestOf(u.wasKey);
+      const now = u.now ?? digestOf(u.nowKey);
+      if (was === undefined || now === undefined || was !== now) continue;
+      this.whyOf.set(u.index, 1);
+      this.detailOf.set(u.index, u.bits);
+    }
+    this.unsettled = [];
   }
 
   private count(layer: number, size: number): void {

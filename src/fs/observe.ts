@@ -23,8 +23,15 @@ export interface BuildObserver {
    * entries the union could not place).
    */
   entry?(e: LayerEntry, node: FsNode | undefined): void;
-  /** The layer is done: every content digest of it is known. */
+  /** The layer is done: every content digest of it is known (but those left for later, see `digestsWanted`). */
   endLayer?(layer: number): void;
+  /**
+   * After a build that left large files unhashed (fs/deferred.ts): the contents, as content
+   * keys (fs/ledger.ts), whose digests this watcher needs.
+   */
+  digestsWanted?(): Iterable<number>;
+  /** Those digests are in: `digestOf` gives each (undefined for one never hashed). */
+  digestsSettled?(digestOf: (key: number) => string | undefined): void;
   /** What the union hides as it applies the layers. */
   union?: UnionObserver;
 }

@@ -102,7 +102,9 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
     const scan = await scanLayerEntries(layer, options.verify, from === 'a' ? options.fileA : options.fileB, (e): EntryVisit => {
       const nodes: Array<FsNode | undefined> = appliers.map((ap) => ap.add(e));
       if (e.type !== 'file') return;
-      const setDigest = (d: Buffer) => {
+      // Always given: this scan does not defer.
+      const setDigest = (d: Buffer | undefined) => {
+        if (!d) return;
         const s = d.toString('latin1');
         for (const n of nodes) if (n) n.digest = s;
       };

@@ -9,7 +9,6 @@ import { LayerlensError } from '../image/errors.js';
 import { Budget, type Limits } from '../image/limits.js';
 import type { BlobLocation, Layer } from '../image/model.js';
 import { layerCompressionFromMediaType } from '../image/mediatypes.js';
-import { HashThread } from '../layer/hash-thread.js';
 import { scanLayer, type LayerScan } from '../layer/scan.js';
 import { scanLayerEntries } from './layer-entries.js';
 import type { LayerEntry } from './entry.js';
@@ -30,11 +29,10 @@ export interface ScanJob {
   counters: BigInt64Array;
   /** Parse the tar and post its entries; otherwise only verify (what `layers` needs). */
   entries: boolean;
-  /**
-   * A core is spare: hash the blob, and a compressed layer's large files, on threads of their
-   * own (layer/hash-thread.ts), and read a chunk ahead.
-   */
-  sideHash: boolean;
+  /** A core is spare (one layer read on two cores): read a chunk ahead on the thread pool. */
+  spareCore: boolean;
+  /** Leave large files unhashed (fs/layer-entries.ts, `defer`). */
+  defer: boolean;
 }
 
 export type ScanReply =
@@ -91,53 +89,35 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
       collect();
     }
   };
-  const blobHash = job.sideHash ? new HashThread() : undefined;
   // Reading on the thread pool a chunk ahead overlaps the copy out of the page cache with
   // hashing: worth it for one layer with a core to spare, and for a compressed layer (whose
   // reads are small beside its inflating); for uncompressed layers read side by side it only
   // adds thread hops (debian-big's docker-archive: 1.42-1.55 s against 1.31 s).
   const declared = job.layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(job.layer.mediaType);
-  const readAhead = job.sideHash || (declared !== undefined && declared !== 'none');
-  // With a core to spare, large files are hashed on a thread of their own too.
-  const bigFileHash = job.sideHash && job.entries ? new HashThread() : undefined;
-  // Entries in tar order, each held until its digest is in (a large file's comes back later).
-  const queue: Array<{ e: LayerEntry; digest?: Buffer; ready: boolean }> = [];
-  const release = () => {
-    while (queue.length > 0 && queue[0]!.ready) {
-      const q = queue.shift()!;
-      add(q.e, q.digest);
-    }
-  };
+  const readAhead = job.spareCore || (declared !== undefined && declared !== 'none');
   try {
     let scan: LayerScan;
     if (job.entries) {
+      // A file's digest is in when its content has gone by, before the next entry: entries
+      // reach the batch in tar order.
       scan = await scanLayerEntries(
         layer,
         job.verify,
         job.file,
         (e) => {
-          const slot: (typeof queue)[number] = { e, ready: e.type !== 'file' };
-          queue.push(slot);
-          if (slot.ready) return release();
-          return (digest: Buffer) => {
-            slot.digest = digest;
-            slot.ready = true;
-            release();
-          };
+          if (e.type !== 'file') return add(e, undefined);
+          return (digest: Buffer | undefined) => add(e, digest);
         },
-        { budget, onProgress, hex: false, blobHash, bigFileHash, readAhead },
+        { budget, onProgress, hex: false, readAhead, defer: job.defer },
       );
       flush();
     } else {
-      scan = await scanLayer(layer, { verify: job.verify, file: job.file, budget, onProgress, blobHash, readAhead });
+      scan = await scanLayer(layer, { verify: job.verify, file: job.file, budget, onProgress, readAhead });
     }
     post({ id, kind: 'done', scan });
   } catch (e) {
     flush();
     post({ id, kind: 'error', error: e instanceof LayerlensError ? { kind: e.kind, message: e.message, file: e.file, member: e.member } : { internal: (e as Error)?.stack ?? String(e) } });
-  } finally {
-    await blobHash?.close();
-    await bigFileHash?.close();
   }
 
   function add(e: LayerEntry, digest: Buffer | undefined) {

@@ -10,7 +10,6 @@ import type { BlobLocation, Layer } from '../image/model.js';
 import fs from 'node:fs';
 import { layerCompressionFromMediaType, isEncryptedLayerMediaType } from '../image/mediatypes.js';
 import { createDecoder, sniffCompression, SNIFF_BYTES, type Compression, type Decoder } from './compression.js';
-import type { StreamHash } from './hash-thread.js';
 import { TarReader, type EntrySink, type TarEntry } from './tar-reader.js';
 
 export interface ScanOptions {
@@ -31,8 +30,6 @@ export interface ScanOptions {
   budget?: Budget;
   /** Told the stored bytes read so far, as each chunk arrives (for a progress line). */
   onProgress?: (storedBytes: number) => void;
-  /** Where to compute the blob's digest, when not in this thread (layer/hash-thread.ts). */
-  blobHash?: StreamHash;
   /** Read the blob on the thread pool a chunk ahead (worth it where this thread has hashing to overlap it with). */
   readAhead?: boolean;
   /** Told the compression once the first bytes have shown it, before any entry. */
@@ -63,8 +60,6 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     throw new LayerlensError('unsupported', `layer ${layer.index} is encrypted (${layer.mediaType}); layerlens cannot read it`, where);
   }
   const blobHash = createHash('sha256');
-  const side = options.blobHash;
-  let useSide = false;
   const diffHash = createHash('sha256');
   let compressedSize = 0;
   let size = 0;
@@ -94,18 +89,10 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
   let compression: Compression = 'none';
   let head: Buffer | undefined;
   const notes: string[] = [];
-  // The blob is hashed as its bytes go to the decoder. On another thread only when this one has
-  // other hashing to do (a compressed layer's tar, or each file's content).
-  const hashBlob = async (bytes: Buffer) => {
-    if (!useSide) return void blobHash.update(bytes);
-    const wait = side!.update(bytes);
-    if (wait) await wait;
-  };
   // The first bytes show the compression; every chunk after them goes straight on.
   const start = async (first: Buffer) => {
     compression = sniffCompression(first);
     plainIsBlob = compression === 'none';
-    useSide = side !== undefined && (!plainIsBlob || options.onEntry !== undefined);
     options.onCompression?.(compression);
     const declared = layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(layer.mediaType);
     if (declared && declared !== compression) {
@@ -115,7 +102,8 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     // synchronously; whatever keeps bytes copies them), a gzip one when zlib has taken it in.
     // fzstd may keep a chunk, so its are left to the garbage collector.
     decoder = createDecoder(compression, onPlain, where, compression === 'gzip' ? (c) => buffers.give(c) : undefined);
-    await hashBlob(first);
+    // The blob is hashed as its bytes go to the decoder.
+    blobHash.update(first);
     await decoder.write(first);
   };
 
@@ -136,7 +124,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
       compressedSize += chunk.length;
       options.onProgress?.(compressedSize);
       if (decoder) {
-        await hashBlob(chunk);
+        blobHash.update(chunk);
         await decoder.write(chunk);
         if (plainIsBlob) buffers.give(chunk);
         const wait = options.drain?.();
@@ -158,7 +146,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     throw asLayerError(e, where);
   }
 
-  const digest = sha256Digest(useSide ? await side!.digest() : blobHash.digest('hex'));
+  const digest = sha256Digest(blobHash.digest('hex'));
   const diffId = plainIsBlob ? digest : sha256Digest(diffHash.digest('hex'));
   const unverified: string[] = [];
   const fail = (message: string) => {

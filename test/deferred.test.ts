@@ -1,0 +1,148 @@
+// Digests left for later (fs/deferred.ts): the waste account of an uncompressed image whose large
+// files were not hashed as they streamed past must be the account of the same image with every
+// file hashed, in one thread or several; the digests that matter are computed, the others not.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DiveTally } from '../src/analysis/dive.js';
+import { wasteReport } from '../src/analysis/waste.js';
+import { buildUnion } from '../src/fs/build.js';
+import { DeferredContents } from '../src/fs/deferred.js';
+import { DEFER_MIN, DEFER_MIN_COMPRESSED } from '../src/fs/layer-entries.js';
+import { WasteLedger } from '../src/fs/ledger.js';
+import { LayerlensError } from '../src/image/errors.js';
+import { openImage } from '../src/source/open-image.js';
+import { dockerArchive, image, ociLayout, tar, tempDir, type Compression } from './helpers/builders.js';
+import { run } from './helpers/cli.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+/** `size` bytes that differ with `seed`: a 4 KiB block of its own, repeated. */
+function content(seed: string, size: number): Buffer {
+  const block = Buffer.concat(Array.from({ length: 64 }, (_, i) => createHash('sha512').update(`${seed}/${i}`).digest()));
+  return Buffer.alloc(size, block);
+}
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+const K = DEFER_MIN;
+const X = content('x', K + 100);
+const Y = content('y', K + 200);
+const D1 = content('d1', 2 * K);
+const D2 = content('d2', 2 * K);
+const E = content('e', 3 * K + 7);
+const F = content('f', 4 * K);
+
+/**
+ * Every case a deferred digest can decide: duplicates (/a, /c; /k and the copy a hard link still
+ * reaches), a chmod-only re-store (/b), an overwrite of the same size (/d), a file of a size no
+ * other file has (/e), a hidden copy reached through a hard link (/f via /g).
+ */
+function layers(compression: Compression) {
+  return [
+    {
+      compression,
+      tar: tar().file('a', X).file('b', Y).file('c', X).file('d', D1).file('e', E).file('f', F).hardlink('g', 'f').file('small', 'tiny').file('same-size-other', content('o', K + 200)),
+    },
+    { compression, tar: tar().file('b', Y, { mode: 0o600 }).file('d', D2).file('.wh.f', '').file('k', F).file('e2', content('e2', 5 * K)) },
+  ];
+}
+
+let n = 0;
+function write(compression: Compression, as: 'oci' | 'docker'): string {
+  const im = image({ layers: layers(compression) });
+  const where = path.join(tmp.dir, `${as}-${compression}-${n++}`);
+  return as === 'oci' ? ociLayout([{ image: im, refName: 'latest' }]).writeTo(where) : dockerArchive([{ image: im, repoTags: ['t:1'] }]).writeTo(`${where}.tar`);
+}
+
+async function account(target: string, defer: boolean, workers: number) {
+  const { image: im, file } = await openImage(target);
+  try {
+    const ledger = new WasteLedger();
+    const dive = new DiveTally();
+    const built = await buildUnion(im.layers, { verify: true, file: im.file, observers: [ledger, dive], defer, workers });
+    return { built, waste: wasteReport(ledger, built.union, dive.metrics(0), { top: 0, baseLayers: 1 }) };
+  } finally {
+    await file.close();
+  }
+}
+
+describe('deferred digests', () => {
+  it('leave the waste account as hashing every file gives it, in one thread or in workers', async () => {
+    for (const as of ['oci', 'docker'] as const) {
+      const plain = write('none', as);
+      const { waste: all } = await account(plain, false, 0);
+      // What the account must find, so that the comparison below means something.
+      expect(all.duplicates.map((d) => [d.sha256, d.paths])).toEqual(
+        [
+          [sha(X), ['/a', '/c']],
+          [sha(F), ['/g', '/k']],
+        ].sort((p, q) => (p[0]! < q[0]! ? -1 : 1)),
+      );
+      const byPath = new Map(all.paths.map((p) => [p.path, p.detail.map((d) => d.why)]));
+      expect(byPath.get('/b')).toEqual(['metadata-only']);
+      expect(byPath.get('/d')).toEqual(['overwritten']);
+      for (const workers of [0, 1, 2]) {
+        const { built, waste } = await account(plain, true, workers);
+        expect(waste, `${as}, ${workers} workers`).toEqual(all);
+        // Only what a comparison needs was hashed: /e's size is its own.
+        const e = built.union.lookup('/e')!;
+        expect(e.sha256).toBeUndefined();
+        expect(built.union.lookup('/a')!.sha256).toBe(sha(X));
+        expect(built.union.lookup('/same-size-other')!.sha256).toBe(sha(content('o', K + 200)));
+        expect(built.union.lookup('/small')!.sha256).toBe(sha(Buffer.from('tiny')));
+      }
+    }
+  });
+
+  it('a compressed layer: its small files hashed as they stream, its large ones decompressed again only if needed', async () => {
+    // The same cases with files of DEFER_MIN_COMPRESSED bytes and more.
+    const big = (seed: string, extra: number) => content(seed, DEFER_MIN_COMPRESSED + extra);
+    const [x, y, d1, d2, e, f] = [big('x', 1), big('y', 2), big('d1', 3), big('d2', 3), big('e', 4), big('f', 5)];
+    const ls = (compression: Compression) => [
+      { compression, tar: tar().file('a', x).file('b', y).file('c', x).file('d', d1).file('e', e).file('f', f).hardlink('g', 'f').file('small', X) },
+      { compression, tar: tar().file('b', y, { mode: 0o600 }).file('d', d2).file('.wh.f', '').file('k', f) },
+    ];
+    const at = (compression: Compression) => ociLayout([{ image: image({ layers: ls(compression) }), refName: 'latest' }]).writeTo(path.join(tmp.dir, `big-${compression}-${n++}`));
+    const all = (await account(at('none'), false, 0)).waste;
+    expect(all.duplicates.map((g) => g.paths)).toEqual(expect.arrayContaining([['/a', '/c'], ['/g', '/k']]));
+    for (const compression of ['gzip', 'zstd'] as const) {
+      const img = at(compression);
+      for (const workers of [0, 2]) {
+        const { built, waste } = await account(img, true, workers);
+        expect(waste, `${compression}, ${workers} workers`).toEqual(all);
+        expect(built.union.lookup('/e')!.sha256).toBeUndefined();
+        expect(built.union.lookup('/small')!.sha256).toBe(sha(X));
+      }
+    }
+  });
+
+  it('analyze and waste give the same figures for the plain and the gzip copy of an image', async () => {
+    const plain = write('none', 'docker');
+    const gz = write('gzip', 'oci');
+    for (const cmd of ['analyze', 'waste']) {
+      const a = await run([cmd, plain, '--format', 'json']);
+      const b = await run([cmd, gz, '--format', 'json']);
+      expect(a.code, a.stderr).toBe(0);
+      const w = (r: typeof a) => {
+        const j = JSON.parse(r.stdout) as { waste?: unknown };
+        return j.waste ?? j;
+      };
+      expect(w(a)).toEqual(w(b));
+    }
+  });
+
+  it('a file cut short after the layer was read: a one-line error, no digest made up', async () => {
+    const file = path.join(tmp.dir, 'cut');
+    fs.writeFileSync(file, content('c', 3 * K));
+    const d = new DeferredContents();
+    const layer = { index: 0, locate: () => ({ path: file, start: 0, length: 3 * K }) } as unknown as Parameters<DeferredContents['note']>[0];
+    d.note(layer, { ordinal: 0, path: 'x', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 2 * K, linkname: '', devMajor: 0, devMinor: 0, contentAt: K });
+    d.layerRead(layer, 'none');
+    expect([...(await d.digests([0])).values()].map((v) => Buffer.from(v, 'latin1').toString('hex'))).toEqual([sha(content('c', 3 * K).subarray(K))]);
+    fs.truncateSync(file, K + 10);
+    await expect(d.digests([0])).rejects.toThrow(LayerlensError);
+    await expect(d.digests([0])).rejects.toThrow(/changed while it was being read/);
+  });
+});
