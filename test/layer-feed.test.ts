@@ -102,6 +102,26 @@ describe('errors and limits with several layers in flight', () => {
     for (const n of [1, 2, 3]) expect(await withWorkers(n, ['analyze', img])).toEqual(cut);
   });
 
+  it('a gzip blob whose digest is wrong: the same error and the same --no-verify listing, whichever thread hashes it', async () => {
+    // One worker on two cores leaves the compressed blobs' digests to the main thread.
+    const img = layout([0, 1].map((i) => ({ tar: files(i, 20), compression: 'gzip' as const })));
+    const fs = await import('node:fs');
+    const blobs = path.join(img, 'blobs', 'sha256');
+    const index = JSON.parse(fs.readFileSync(path.join(img, 'index.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(blobs, index.manifests[0].digest.slice(7)), 'utf8'));
+    // The gzip header's time field: the bytes change, what they inflate to does not.
+    const second = path.join(blobs, manifest.layers[1].digest.slice(7));
+    const bytes = fs.readFileSync(second);
+    bytes[4] ^= 0xff;
+    fs.writeFileSync(second, bytes);
+    for (const args of [['analyze', img], ['layers', img], ['layers', img, '--no-verify', '--format', 'json']]) {
+      const one = await withWorkers(0, args);
+      expect(one.code, one.stderr).toBe(args.includes('--no-verify') ? 0 : 2);
+      expect(one.stderr).toMatch(/layer 1 blob digest mismatch/);
+      for (const n of [1, 2]) expect(await withWorkers(n, args)).toEqual(one);
+    }
+  });
+
   it('--max-entries and --max-bytes bound the whole pass, counted across threads', async () => {
     const img = layout([0, 1, 2, 3].map((i) => ({ tar: files(i, 10) })));
     for (const n of [0, 2, 4]) {

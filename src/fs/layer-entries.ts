@@ -31,7 +31,7 @@ export async function scanLayerEntries(
   verify: boolean,
   file: string | undefined,
   visit: (e: LayerEntry) => EntryVisit,
-  scan: Pick<ScanOptions, 'limits' | 'budget' | 'onProgress' | 'readAhead'> & {
+  scan: Pick<ScanOptions, 'limits' | 'budget' | 'onProgress' | 'readAhead' | 'hashBlob'> & {
     /** Give each entry its hex sha256 as well (default true). */
     hex?: boolean;
     /**
@@ -56,6 +56,7 @@ export async function scanLayerEntries(
     budget: scan.budget,
     onProgress: scan.onProgress,
     readAhead: scan.readAhead,
+    hashBlob: scan.hashBlob,
     onCompression: (c) => {
       // Only a blob that lies in a file can be read again.
       deferMin = !scan.defer || !layer.locate?.() ? Infinity : c === 'none' ? DEFER_MIN : DEFER_MIN_COMPRESSED;

@@ -9,7 +9,9 @@ import { Worker } from 'node:worker_threads';
 import { LayerlensError } from '../image/errors.js';
 import { Budget, resolveLimits, sharedBudgetCounters, type Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
-import { scanLayer, type LayerScan } from '../layer/scan.js';
+import type { Digest } from '../image/digest.js';
+import { layerCompressionFromMediaType } from '../image/mediatypes.js';
+import { checkLayerScan, hashBlobAt, scanLayer, type LayerScan } from '../layer/scan.js';
 import { workerScript } from '../layer/threads.js';
 import { scanLayerEntries } from './layer-entries.js';
 import type { LayerEntry } from './entry.js';
@@ -122,6 +124,9 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
   /** Memory held by batches not yet applied. */
   let waitingBytes = 0;
   let current = 0;
+  /** The blob digests this thread computes (one after another), by layer. */
+  const blobDigests: Array<Promise<Digest | undefined> | undefined> = [];
+  let hashingDone: Promise<void> = Promise.resolve();
 
   const start = () => {
     // A worker takes the next layer while the entries waiting for their turn stay under a
@@ -129,10 +134,22 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
     // thousand files does not pile up behind another.
     while (idle.length > 0 && nextToStart < layers.length && (nextToStart <= current || waitingBytes < AHEAD_BYTES)) {
       const layer = layers[nextToStart]!;
+      const location = layer.locate!()!;
+      // With a core to spare, this thread hashes a compressed blob while the worker inflates
+      // it: the worker's own work (its tar's hash, the parse) is then what sets the pace.
+      const hashHere = spareCore && declaredCompressed(layer);
+      if (hashHere) {
+        const where = { file: options.file, member: layer.member };
+        const digest = hashingDone.then(() => hashBlobAt(location, () => done || failed !== undefined, where));
+        // Awaited when the layer's turn comes; if something fails first, that is what is reported.
+        digest.catch(() => {});
+        hashingDone = digest.then(() => undefined, () => undefined);
+        blobDigests[nextToStart] = digest;
+      }
       const job: ScanJob = {
         id: nextToStart++,
         layer: { index: layer.index, digest: layer.digest, size: layer.size, mediaType: layer.mediaType, mediaTypeAssumed: layer.mediaTypeAssumed, diffId: layer.diffId, member: layer.member },
-        location: layer.locate!()!,
+        location,
         verify: options.verify,
         file: options.file,
         limits: budget.limits,
@@ -140,6 +157,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         entries: visitor !== undefined,
         spareCore,
         defer: options.defer ?? false,
+        hashBlob: !hashHere,
       };
       idle.pop()!.postMessage(job);
     }
@@ -205,6 +223,13 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         wake = undefined;
       }
       const scan = p.scan!;
+      if (scan.digest === '') {
+        // The worker left the blob digest, and so the checks, to this thread.
+        const digest = await blobDigests[current];
+        if (digest === undefined) throw new Error(`layer ${layer.index}: its blob digest was not computed`);
+        scan.digest = digest;
+        checkLayerScan(layer, scan, options.verify, { file: options.file, member: layer.member });
+      }
       pending[current] = { batches: [] };
       scans.push(scan);
       visitor?.end?.(layer, scan);
@@ -218,6 +243,12 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
     done = true;
     await Promise.all(pool.map((w) => w.terminate()));
   }
+}
+
+/** The manifest says the layer is compressed (and says so itself, not by our guess). */
+function declaredCompressed(layer: Layer): boolean {
+  const declared = layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(layer.mediaType);
+  return declared !== undefined && declared !== 'none';
 }
 
 function replyError(e: Extract<ScanReply, { kind: 'error' }>['error']): Error {

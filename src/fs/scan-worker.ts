@@ -33,6 +33,8 @@ export interface ScanJob {
   spareCore: boolean;
   /** Leave large files unhashed (fs/layer-entries.ts, `defer`). */
   defer: boolean;
+  /** Hash the blob here; false: the thread that posted the job hashes it, if compressed (layer/scan.ts `hashBlob`). */
+  hashBlob: boolean;
 }
 
 export type ScanReply =
@@ -108,11 +110,11 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
           if (e.type !== 'file') return add(e, undefined);
           return (digest: Buffer | undefined) => add(e, digest);
         },
-        { budget, onProgress, hex: false, readAhead, defer: job.defer },
+        { budget, onProgress, hex: false, readAhead, defer: job.defer, hashBlob: job.hashBlob },
       );
       flush();
     } else {
-      scan = await scanLayer(layer, { verify: job.verify, file: job.file, budget, onProgress, readAhead });
+      scan = await scanLayer(layer, { verify: job.verify, file: job.file, budget, onProgress, readAhead, hashBlob: job.hashBlob });
     }
     post({ id, kind: 'done', scan });
   } catch (e) {

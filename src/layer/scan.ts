@@ -34,6 +34,12 @@ export interface ScanOptions {
   readAhead?: boolean;
   /** Told the compression once the first bytes have shown it, before any entry. */
   onCompression?: (compression: Compression) => void;
+  /**
+   * false: another thread hashes this blob, if it turns out compressed (an uncompressed blob is
+   * its own tar, hashed here for the diff_id anyway). The scan's `digest` is then '' and its
+   * checks are left to that thread's checkLayerScan().
+   */
+  hashBlob?: boolean;
 }
 
 export interface LayerScan {
@@ -87,12 +93,14 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
 
   let decoder: Decoder | undefined;
   let compression: Compression = 'none';
+  let hashBlob = true;
   let head: Buffer | undefined;
   const notes: string[] = [];
   // The first bytes show the compression; every chunk after them goes straight on.
   const start = async (first: Buffer) => {
     compression = sniffCompression(first);
     plainIsBlob = compression === 'none';
+    hashBlob = options.hashBlob !== false || plainIsBlob;
     options.onCompression?.(compression);
     const declared = layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(layer.mediaType);
     if (declared && declared !== compression) {
@@ -103,7 +111,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     // fzstd may keep a chunk, so its are left to the garbage collector.
     decoder = createDecoder(compression, onPlain, where, compression === 'gzip' ? (c) => buffers.give(c) : undefined);
     // The blob is hashed as its bytes go to the decoder.
-    blobHash.update(first);
+    if (hashBlob) blobHash.update(first);
     await decoder.write(first);
   };
 
@@ -124,7 +132,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
       compressedSize += chunk.length;
       options.onProgress?.(compressedSize);
       if (decoder) {
-        blobHash.update(chunk);
+        if (hashBlob) blobHash.update(chunk);
         await decoder.write(chunk);
         if (plainIsBlob) buffers.give(chunk);
         const wait = options.drain?.();
@@ -146,23 +154,33 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     throw asLayerError(e, where);
   }
 
-  const digest = sha256Digest(blobHash.digest('hex'));
+  // A compressed blob hashed by another thread leaves its digest, and so the checks, to it.
+  const digest = hashBlob ? sha256Digest(blobHash.digest('hex')) : ('' as Digest);
   const diffId = plainIsBlob ? digest : sha256Digest(diffHash.digest('hex'));
-  const unverified: string[] = [];
+  const scan: LayerScan = { index: layer.index, digest, diffId, compression, compressedSize, size, entries: tar.entries, unverified: [], notes };
+  if (hashBlob) checkLayerScan(layer, scan, options.verify, where);
+  return scan;
+}
+
+/**
+ * The checks of a finished scan against what the manifest and config say: the blob digest, its
+ * size, the diff_id, in that order. With `verify` the first mismatch throws; otherwise each is
+ * added to `scan.unverified`.
+ */
+export function checkLayerScan(layer: Layer, scan: LayerScan, verify: boolean, where: { file?: string; member?: string }): void {
   const fail = (message: string) => {
-    if (options.verify) throw new LayerlensError('digest', message, where);
-    unverified.push(message);
+    if (verify) throw new LayerlensError('digest', message, where);
+    scan.unverified.push(message);
   };
-  if (layer.digest && layer.digest.startsWith('sha256:') && layer.digest !== digest) {
-    fail(`layer ${layer.index} blob digest mismatch: expected ${layer.digest}, got ${digest}`);
+  if (layer.digest && layer.digest.startsWith('sha256:') && layer.digest !== scan.digest) {
+    fail(`layer ${layer.index} blob digest mismatch: expected ${layer.digest}, got ${scan.digest}`);
   }
-  if (layer.size >= 0 && layer.size !== compressedSize) {
-    fail(`layer ${layer.index} size mismatch: expected ${layer.size} bytes, read ${compressedSize}`);
+  if (layer.size >= 0 && layer.size !== scan.compressedSize) {
+    fail(`layer ${layer.index} size mismatch: expected ${layer.size} bytes, read ${scan.compressedSize}`);
   }
-  if (layer.diffId && layer.diffId !== diffId) {
-    fail(`layer ${layer.index} diff_id mismatch: config says ${layer.diffId}, uncompressed content hashes to ${diffId}`);
+  if (layer.diffId && layer.diffId !== scan.diffId) {
+    fail(`layer ${layer.index} diff_id mismatch: config says ${layer.diffId}, uncompressed content hashes to ${scan.diffId}`);
   }
-  return { index: layer.index, digest, diffId, compression, compressedSize, size, entries: tar.entries, unverified, notes };
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -220,6 +238,38 @@ async function* readLocation(loc: BlobLocation, buffers: ReadBuffers, ahead: boo
     await next?.catch(() => undefined);
     if (loc.fd === undefined) fs.closeSync(fd);
   }
+}
+
+/**
+ * The sha256 of the blob at `loc`, read in this thread a chunk at a time with a turn of the
+ * event loop after each: for a thread that has other work meanwhile (fs/layer-feed.ts hashes a
+ * lone compressed layer's blob this way while a worker decompresses it). Gives up, with
+ * undefined, once `stop()` says so.
+ */
+export async function hashBlobAt(loc: BlobLocation, stop: () => boolean, where: { file?: string; member?: string }): Promise<Digest | undefined> {
+  let fd: number;
+  try {
+    fd = loc.fd ?? fs.openSync(loc.path!, 'r');
+  } catch (e) {
+    throw asLayerError(e, where);
+  }
+  const buffer = Buffer.allocUnsafe(READ_CHUNK);
+  const hash = createHash('sha256');
+  try {
+    for (let pos = loc.start, end = loc.start + loc.length; pos < end; ) {
+      if (stop()) return undefined;
+      const n = fs.readSync(fd, buffer, 0, Math.min(READ_CHUNK, end - pos), pos);
+      if (n === 0) throw truncatedAt(loc, pos);
+      hash.update(buffer.subarray(0, n));
+      pos += n;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } catch (e) {
+    throw asLayerError(e, where);
+  } finally {
+    if (loc.fd === undefined) fs.closeSync(fd);
+  }
+  return sha256Digest(hash.digest('hex'));
 }
 
 function truncatedAt(loc: BlobLocation, at: number): LayerlensError {
