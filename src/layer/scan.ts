@@ -28,8 +28,8 @@ export interface ScanOptions {
    * whole pass; by default each scan counts on its own.
    */
   budget?: Budget;
-  /** Told the stored bytes read so far, as each chunk arrives (for a progress line). */
-  onProgress?: (storedBytes: number) => void;
+  /** Told the stored bytes read so far as each chunk arrives (for a progress line), and the bytes of tar they have given so far. */
+  onProgress?: (storedBytes: number, tarBytes: number) => void;
   /** Read the blob on the thread pool a chunk ahead (worth it where this thread has hashing to overlap it with). */
   readAhead?: boolean;
   /** Told the compression once the first bytes have shown it, before any entry. */
@@ -130,7 +130,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     for await (const c of source) {
       const chunk = c as Buffer;
       compressedSize += chunk.length;
-      options.onProgress?.(compressedSize);
+      options.onProgress?.(compressedSize, size);
       if (decoder) {
         if (hashBlob) blobHash.update(chunk);
         await decoder.write(chunk);
