@@ -7,7 +7,7 @@
 // for (a copy replaced by content of the same size: metadata-only or not). An uncompressed
 // layer's bytes are read again by offset; a compressed layer is read, verified and decompressed
 // again, once for all its files that are needed.
-import crypto, { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import { LayerlensError } from '../image/errors.js';
 import type { Limits } from '../image/limits.js';
@@ -15,6 +15,7 @@ import type { Layer } from '../image/model.js';
 import type { Compression } from '../layer/compression.js';
 import { scanLayer } from '../layer/scan.js';
 import type { LayerEntry } from './entry.js';
+import { oneShotSha256 } from './layer-entries.js';
 import { contentKey } from './ledger.js';
 import type { FsNode } from './node.js';
 import type { BuildObserver } from './observe.js';
@@ -22,12 +23,6 @@ import type { Union } from './union.js';
 
 /** Read size when hashing a content again. */
 const CHUNK = 1024 * 1024;
-
-/** sha256 of one buffer without a hash object where Node has crypto.hash (20.12 and later). */
-const sha256Of: (data: Buffer) => Buffer =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (data) => (crypto as unknown as { hash(alg: string, data: Buffer, enc: 'buffer'): Buffer }).hash('sha256', data, 'buffer')
-    : (data) => createHash('sha256').update(data).digest();
 
 const layerOf = (key: number) => Math.floor(key / 4294967296);
 const ordinalOf = (key: number) => key % 4294967296;
@@ -138,14 +133,14 @@ function hashRange(fd: number, offset: number, size: number, buffer: Buffer, nam
       throw new LayerlensError('io', `${name}: ${(e as Error).message}`);
     }
   };
-  let hash: crypto.Hash | undefined;
+  let hash: Hash | undefined;
   let done = 0;
   while (done < size) {
     const want = Math.min(CHUNK, size - done);
     const n = read(offset + done, want);
     // The bytes were all there a moment ago, when the layer was read and verified.
     if (n === 0) throw new LayerlensError('io', `${name} changed while it was being read (shorter than before)`);
-    if (n === size) return sha256Of(buffer.subarray(0, n));
+    if (n === size) return oneShotSha256(buffer.subarray(0, n));
     (hash ??= createHash('sha256')).update(buffer.subarray(0, n));
     done += n;
   }

@@ -9,7 +9,7 @@ import type { LayerEntry } from './entry.js';
 const EMPTY_SHA256 = createHash('sha256').digest();
 
 /** sha256 of one buffer without a hash object (crypto.hash, Node 20.12 and later). */
-const oneShotSha256: (data: Buffer) => Buffer =
+export const oneShotSha256: (data: Buffer) => Buffer =
   typeof (crypto as { hash?: unknown }).hash === 'function'
     ? (data) => (crypto as unknown as { hash(alg: string, data: Buffer, enc: 'buffer'): Buffer }).hash('sha256', data, 'buffer')
     : (data) => createHash('sha256').update(data).digest();

@@ -26,8 +26,9 @@ export interface FeedOptions {
   /** Worker threads to read with; 0 reads in this thread. Default: workerCount(layers). */
   workers?: number;
   /**
-   * Leave the large files of uncompressed layers that lie in a file unhashed: their entries say
-   * where their content is (`contentAt`) instead, and get no digest (fs/deferred.ts).
+   * Leave large files unhashed where their layer lies in a file (fs/layer-entries.ts `defer`):
+   * their entries say where their content is (`contentAt`) instead, and get no digest
+   * (fs/deferred.ts hashes the few that matter afterwards).
    */
   defer?: boolean;
 }
