@@ -118,19 +118,29 @@ describe('deferred digests', () => {
     }
   });
 
-  it('analyze and waste give the same figures for the plain and the gzip copy of an image', async () => {
+  it('analyze, waste and ci give the same figures for the plain copy of an image (deferred) and the gzip one (not)', async () => {
     const plain = write('none', 'docker');
     const gz = write('gzip', 'oci');
-    for (const cmd of ['analyze', 'waste']) {
-      const a = await run([cmd, plain, '--format', 'json']);
-      const b = await run([cmd, gz, '--format', 'json']);
+    for (const args of [['analyze'], ['waste'], ['waste', '--ignore', '/c', '--top', '0']]) {
+      const a = await run([args[0]!, plain, ...args.slice(1), '--format', 'json']);
+      const b = await run([args[0]!, gz, ...args.slice(1), '--format', 'json']);
       expect(a.code, a.stderr).toBe(0);
       const w = (r: typeof a) => {
         const j = JSON.parse(r.stdout) as { waste?: unknown };
         return j.waste ?? j;
       };
-      expect(w(a)).toEqual(w(b));
+      expect(w(a), args.join(' ')).toEqual(w(b));
     }
+    // A rule file with an ignore list of its own: the ledger for that list settles its digests too.
+    const rules = path.join(tmp.dir, 'rules.yml');
+    fs.writeFileSync(rules, 'rules:\n  lowestEfficiency: 0.99\n  highestWastedBytes: 1\n  highestUserWastedPercent:\n    limit: 0.01\n    ignore: [/e2]\n');
+    const verdicts = async (img: string) => {
+      const out = path.join(tmp.dir, `ci-${n++}.json`);
+      const r = await run(['ci', img, '--config', rules, '--json', out]);
+      expect(r.code, r.stderr).toBe(1);
+      return (JSON.parse(fs.readFileSync(out, 'utf8')) as { rules: unknown[] }).rules;
+    };
+    expect(await verdicts(plain)).toEqual(await verdicts(gz));
   });
 
   it('a file cut short after the layer was read: a one-line error, no digest made up', async () => {
