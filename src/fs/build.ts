@@ -55,7 +55,7 @@ export async function buildUnion(layers: Layer[], options: BuildOptions): Promis
   union.observer = unionObserver(observers);
   let applier: ReturnType<Union['beginLayer']> | undefined;
   let current: Layer | undefined;
-  const deferred = options.defer ? new DeferredContents(limits) : undefined;
+  const deferred = options.defer ? new DeferredContents(options.verify, limits) : undefined;
   await feedLayers(layers.slice(0, last + 1), { verify: options.verify, file: options.file, onProgress: options.onProgress, workers: options.workers, defer: options.defer }, budget, {
     begin: (layer) => {
       current = layer;

@@ -35,8 +35,11 @@ export class DeferredContents {
   /** The size of the smallest content left unhashed. */
   smallest = Infinity;
 
-  /** `limits`: the build's, for reading a layer again. */
-  constructor(private readonly limits?: Partial<Limits>) {}
+  /** `verify` and `limits`: the build's, for reading a layer again (--no-verify holds there too). */
+  constructor(
+    private readonly verify: boolean,
+    private readonly limits?: Partial<Limits>,
+  ) {}
 
   /** How many contents were left unhashed. */
   get count(): number {
@@ -95,12 +98,12 @@ export class DeferredContents {
     return out;
   }
 
-  /** Decompress `layer` again (verified again), hashing the files of `keys` as they pass. */
+  /** Decompress `layer` again (verified again, unless the build was not), hashing the files of `keys` as they pass. */
   private async readAgain(layer: Layer, keys: number[], out: Map<number, string>): Promise<void> {
     const wanted = new Map(keys.map((k) => [ordinalOf(k), k]));
     let ordinal = 0;
     await scanLayer(layer, {
-      verify: true,
+      verify: this.verify,
       limits: this.limits,
       onEntry: () => {
         const key = wanted.get(ordinal++);
