@@ -123,8 +123,7 @@ export function wasteReport(ledger: WasteLedger, union: Union, dive: DiveMetrics
   // and the content of each visible stored copy (for duplicates).
   walkFiles(union.root, exclude, (n) => {
     if (n.hardlink) {
-      const c = n.content!;
-      linked.add(contentKey(c.layer, c.entry));
+      linked.add(contentKey(n.dataLayer, n.dataEntry));
       return;
     }
     visibleByLayer[n.layer] = (visibleByLayer[n.layer] ?? 0) + n.size;
@@ -258,8 +257,7 @@ function duplicates(union: Union, exclude: ((path: string) => boolean) | undefin
     const counted = new Set<number>();
     walkFiles(union.root, exclude, (n) => {
       if (!n.hardlink || n.size === 0 || n.digest === undefined) return;
-      const c = n.content!;
-      const key = contentKey(c.layer, c.entry);
+      const key = contentKey(n.dataLayer, n.dataEntry);
       if (!rescued.has(key) || counted.has(key)) return;
       counted.add(key);
       digests.push(n.digest);

@@ -7,22 +7,17 @@
 // for (a copy replaced by content of the same size: metadata-only or not). An uncompressed
 // layer's bytes are read again by offset; a compressed layer is read, verified and decompressed
 // again, once for all its files that are needed.
-import { createHash, type Hash } from 'node:crypto';
-import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import { LayerlensError } from '../image/errors.js';
 import type { Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
 import type { Compression } from '../layer/compression.js';
-import { scanLayer } from '../layer/scan.js';
+import { hashLocation, scanLayer } from '../layer/scan.js';
 import type { LayerEntry } from './entry.js';
-import { oneShotSha256 } from './layer-entries.js';
 import { contentKey } from './ledger.js';
 import type { FsNode } from './node.js';
 import type { BuildObserver } from './observe.js';
 import type { Union } from './union.js';
-
-/** Read size when hashing a content again. */
-const CHUNK = 1024 * 1024;
 
 const layerOf = (key: number) => Math.floor(key / 4294967296);
 const ordinalOf = (key: number) => key % 4294967296;
@@ -83,13 +78,12 @@ export class DeferredContents {
       if (compression === 'none' && where) {
         // In file order: reads moving forward.
         wanted.sort((a, b) => this.offsets.get(a)! - this.offsets.get(b)!);
-        const name = where.path ?? 'the image';
-        const fd = where.fd ?? openAgain(where.path!);
-        try {
-          const buffer = Buffer.allocUnsafe(CHUNK);
-          for (const key of wanted) out.set(key, hashRange(fd, where.start + this.offsets.get(key)!, this.sizes.get(key)!, buffer, name).toString('latin1'));
-        } finally {
-          if (where.fd === undefined) fs.closeSync(fd);
+        for (const key of wanted) {
+          const range = { path: where.path, fd: where.fd, start: where.start + this.offsets.get(key)!, length: this.sizes.get(key)! };
+          const digest = await hashLocation(range).catch((e: unknown) => {
+            throw readAgainError(e, where.path ?? 'the image');
+          });
+          out.set(key, digest!.toString('latin1'));
         }
       } else {
         await this.readAgain(layer, wanted, out);
@@ -115,39 +109,12 @@ export class DeferredContents {
   }
 }
 
-function openAgain(file: string): number {
-  try {
-    return fs.openSync(file, 'r');
-  } catch (e) {
-    throw new LayerlensError('io', `cannot open ${file} again to hash a file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-/**
- * sha256 of `size` bytes of `fd` from `offset`. Read in this thread, synchronously: the build
- * is over, nothing else waits, and a read from the page cache returns at once (an fs.read per
- * piece through the thread pool took 180 ms where this takes 50 for debian-big's 46 MB).
- */
-function hashRange(fd: number, offset: number, size: number, buffer: Buffer, name: string): Buffer {
-  const read = (at: number, want: number) => {
-    try {
-      return fs.readSync(fd, buffer, 0, want, at);
-    } catch (e) {
-      throw new LayerlensError('io', `${name}: ${(e as Error).message}`);
-    }
-  };
-  let hash: Hash | undefined;
-  let done = 0;
-  while (done < size) {
-    const want = Math.min(CHUNK, size - done);
-    const n = read(offset + done, want);
-    // The bytes were all there a moment ago, when the layer was read and verified.
-    if (n === 0) throw new LayerlensError('io', `${name} changed while it was being read (shorter than before)`);
-    if (n === size) return oneShotSha256(buffer.subarray(0, n));
-    (hash ??= createHash('sha256')).update(buffer.subarray(0, n));
-    done += n;
-  }
-  return (hash ?? createHash('sha256')).digest();
+/** A file that cannot be read again as it was read a moment ago, in one line. */
+function readAgainError(e: unknown, name: string): LayerlensError {
+  // The bytes were all there when the layer was read and verified.
+  if (e instanceof LayerlensError && e.kind === 'truncated') return new LayerlensError('io', `${name} changed while it was being read (shorter than before)`);
+  const err = e as NodeJS.ErrnoException;
+  return new LayerlensError('io', `cannot read ${name} again to hash a file: ${err.code ?? err.message}`);
 }
 
 /**
@@ -186,7 +153,6 @@ function walkFiles(root: FsNode, visit: (n: FsNode, key: number) => void): void 
       continue;
     }
     if (n.type !== 'file' || n.size === 0) continue;
-    const c = n.content!;
-    visit(n, contentKey(c.layer, c.entry));
+    visit(n, contentKey(n.dataLayer, n.dataEntry));
   }
 }

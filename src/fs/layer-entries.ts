@@ -9,7 +9,7 @@ import type { LayerEntry } from './entry.js';
 const EMPTY_SHA256 = createHash('sha256').digest();
 
 /** sha256 of one buffer without a hash object (crypto.hash, Node 20.12 and later). */
-export const oneShotSha256: (data: Buffer) => Buffer =
+const oneShotSha256: (data: Buffer) => Buffer =
   typeof (crypto as { hash?: unknown }).hash === 'function'
     ? (data) => (crypto as unknown as { hash(alg: string, data: Buffer, enc: 'buffer'): Buffer }).hash('sha256', data, 'buffer')
     : (data) => createHash('sha256').update(data).digest();
@@ -49,7 +49,7 @@ export async function scanLayerEntries(
   let ordinal = 0;
   // Files this large are left unhashed, when deferring.
   let deferMin = Infinity;
-  const result = await scanLayer(layer, {
+  return scanLayer(layer, {
     verify,
     file,
     limits: scan.limits,
@@ -93,8 +93,8 @@ export async function scanLayerEntries(
         return;
       }
       // A sparse file's content reaches the sink expanded (holes as zeros), so its sha256 is
-      // that of the file as extracted.
-      // Most files arrive in one piece: hashed in one call, without a hash object.
+      // that of the file as extracted. Most files arrive in one piece: hashed in one call,
+      // without a hash object.
       let hash: Hash | undefined;
       let whole: Buffer | undefined;
       const size = e.size;
@@ -117,7 +117,6 @@ export async function scanLayerEntries(
       };
     },
   });
-  return result;
 }
 
 /**

@@ -10,7 +10,7 @@ import { LayerlensError } from '../image/errors.js';
 import { Budget, resolveLimits, sharedBudgetCounters, type Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
 import type { Digest } from '../image/digest.js';
-import { layerCompressionFromMediaType } from '../image/mediatypes.js';
+import { declaredLayerCompression } from '../image/mediatypes.js';
 import { checkLayerScan, hashBlobAt, scanLayer, type LayerScan } from '../layer/scan.js';
 import { workerScript } from '../layer/threads.js';
 import { scanLayerEntries } from './layer-entries.js';
@@ -138,7 +138,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
       const location = layer.locate!()!;
       // With a core to spare, this thread hashes a compressed blob while the worker inflates
       // it: the worker's own work (its tar's hash, the parse) is then what sets the pace.
-      const hashHere = spareCore && declaredCompressed(layer);
+      const hashHere = spareCore && (declaredLayerCompression(layer) ?? 'none') !== 'none';
       if (hashHere) {
         const where = { file: options.file, member: layer.member };
         const digest = hashingDone.then(() => hashBlobAt(location, () => done || failed !== undefined, where));
@@ -244,12 +244,6 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
     done = true;
     await Promise.all(pool.map((w) => w.terminate()));
   }
-}
-
-/** The manifest says the layer is compressed (and says so itself, not by our guess). */
-function declaredCompressed(layer: Layer): boolean {
-  const declared = layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(layer.mediaType);
-  return declared !== undefined && declared !== 'none';
 }
 
 function replyError(e: Extract<ScanReply, { kind: 'error' }>['error']): Error {

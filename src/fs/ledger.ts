@@ -246,8 +246,7 @@ export class WasteLedger implements BuildObserver, UnionObserver {
         this.detailOf.set(index, 2); // replaced by a directory, a link, a device
       } else if (now.digest === undefined || was === undefined || now.digest !== was) {
         if ((now.digest === undefined || was === undefined) && now.size === this.sizeOf.get(index)) {
-          const c = now.content!;
-          this.unsettled.push({ index, bits: this.detailOf.get(index), was, wasKey: this.key(index), now: now.digest, nowKey: contentKey(c.layer, c.entry) });
+          this.unsettled.push({ index, bits: this.detailOf.get(index), was, wasKey: this.key(index), now: now.digest, nowKey: contentKey(now.dataLayer, now.dataEntry) });
         }
         this.whyOf.set(index, 0);
         this.detailOf.set(index, 0);

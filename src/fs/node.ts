@@ -95,8 +95,17 @@ export class FsNode {
   /** A regular file's content: size, sha256 and where its bytes are. Undefined for other types. */
   get content(): Content | undefined {
     if (this.type !== 'file') return undefined;
-    const hard = this.hardlink && this.extra?.dataLayer !== undefined;
-    return { size: this.size, sha256: this.sha256, layer: hard ? this.extra!.dataLayer! : this.layer, entry: hard ? this.extra!.dataEntry! : this.entry };
+    return { size: this.size, sha256: this.sha256, layer: this.dataLayer, entry: this.dataEntry };
+  }
+
+  /** The layer holding a regular file's bytes: its own, or a hard link's target's. */
+  get dataLayer(): number {
+    return this.hardlink && this.extra?.dataLayer !== undefined ? this.extra.dataLayer : this.layer;
+  }
+
+  /** The ordinal of the entry holding a regular file's bytes in `dataLayer`. */
+  get dataEntry(): number {
+    return this.hardlink && this.extra?.dataLayer !== undefined ? this.extra.dataEntry! : this.entry;
   }
   set content(c: Content | undefined) {
     this.size = c?.size ?? 0;

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { LayerlensError } from '../image/errors.js';
 import { Budget, type Limits } from '../image/limits.js';
 import type { BlobLocation, Layer } from '../image/model.js';
-import { layerCompressionFromMediaType } from '../image/mediatypes.js';
+import { declaredLayerCompression } from '../image/mediatypes.js';
 import { scanLayer, type LayerScan } from '../layer/scan.js';
 import { scanLayerEntries } from './layer-entries.js';
 import type { LayerEntry } from './entry.js';
@@ -85,8 +85,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     const batch = batcher.take();
     post({ id, kind: 'batch', batch }, [batch.numbers.buffer as ArrayBuffer, batch.digests.buffer as ArrayBuffer, batch.names.buffer as ArrayBuffer]);
   };
-  const declared = job.layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(job.layer.mediaType);
-  const compressed = declared !== undefined && declared !== 'none';
+  const compressed = (declaredLayerCompression(job.layer) ?? 'none') !== 'none';
   let collectedAt = 0;
   const onProgress = (bytes: number, tarBytes: number) => {
     flush();

@@ -37,6 +37,11 @@ export function layerCompressionFromMediaType(mt: string | undefined): Compressi
   return undefined;
 }
 
+/** What a layer's own media type says of its compression; undefined when it says nothing or was only assumed. */
+export function declaredLayerCompression(layer: { mediaType?: string; mediaTypeAssumed?: boolean }): Compression | undefined {
+  return layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(layer.mediaType);
+}
+
 /** Encrypted layers (ocicrypt) cannot be read without keys. */
 export function isEncryptedLayerMediaType(mt: string | undefined): boolean {
   return !!mt && /\+encrypted$/.test(mt);

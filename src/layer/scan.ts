@@ -8,7 +8,7 @@ import { Budget, checkPathLength, resolveLimits, type Limits } from '../image/li
 import { sha256Digest, type Digest } from '../image/digest.js';
 import type { BlobLocation, Layer } from '../image/model.js';
 import fs from 'node:fs';
-import { layerCompressionFromMediaType, isEncryptedLayerMediaType } from '../image/mediatypes.js';
+import { declaredLayerCompression, isEncryptedLayerMediaType } from '../image/mediatypes.js';
 import { createDecoder, sniffCompression, SNIFF_BYTES, type Compression, type Decoder } from './compression.js';
 import { TarReader, type EntrySink, type TarEntry } from './tar-reader.js';
 
@@ -102,7 +102,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     plainIsBlob = compression === 'none';
     hashBlob = options.hashBlob !== false || plainIsBlob;
     options.onCompression?.(compression);
-    const declared = layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(layer.mediaType);
+    const declared = declaredLayerCompression(layer);
     if (declared && declared !== compression) {
       notes.push(`layer ${layer.index}: media type ${layer.mediaType} says ${declared} but the bytes are ${compression === 'none' ? 'not compressed' : compression}`);
     }
@@ -240,36 +240,37 @@ async function* readLocation(loc: BlobLocation, buffers: ReadBuffers, ahead: boo
   }
 }
 
+/** Read buffers of hashLocation, kept from one call to the next (one file hashed again after another). */
+const hashBuffers = new ReadBuffers();
+
 /**
- * The sha256 of the blob at `loc`, read in this thread a chunk at a time with a turn of the
- * event loop after each: for a thread that has other work meanwhile (fs/layer-feed.ts hashes a
- * lone compressed layer's blob this way while a worker decompresses it). Gives up, with
+ * The sha256 of the bytes at `loc`, read in this thread with plain reads (readLocation) and
+ * hashed as they come. `between`, if given, is awaited after each chunk; reading stops, with
  * undefined, once `stop()` says so.
  */
-export async function hashBlobAt(loc: BlobLocation, stop: () => boolean, where: { file?: string; member?: string }): Promise<Digest | undefined> {
-  let fd: number;
-  try {
-    fd = loc.fd ?? fs.openSync(loc.path!, 'r');
-  } catch (e) {
-    throw asLayerError(e, where);
-  }
-  const buffer = Buffer.allocUnsafe(READ_CHUNK);
+export async function hashLocation(loc: BlobLocation, options: { between?: () => Promise<void>; stop?: () => boolean } = {}): Promise<Buffer | undefined> {
   const hash = createHash('sha256');
+  for await (const chunk of readLocation(loc, hashBuffers, false)) {
+    hash.update(chunk);
+    hashBuffers.give(chunk);
+    if (options.between) await options.between();
+    if (options.stop?.()) return undefined;
+  }
+  return hash.digest();
+}
+
+/**
+ * The digest of the blob at `loc`, read a chunk per turn of the event loop: for a thread that
+ * has other work meanwhile (fs/layer-feed.ts hashes a lone compressed layer's blob this way
+ * while a worker decompresses it). Gives up, with undefined, once `stop()` says so.
+ */
+export async function hashBlobAt(loc: BlobLocation, stop: () => boolean, where: { file?: string; member?: string }): Promise<Digest | undefined> {
   try {
-    for (let pos = loc.start, end = loc.start + loc.length; pos < end; ) {
-      if (stop()) return undefined;
-      const n = fs.readSync(fd, buffer, 0, Math.min(READ_CHUNK, end - pos), pos);
-      if (n === 0) throw truncatedAt(loc, pos);
-      hash.update(buffer.subarray(0, n));
-      pos += n;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    const digest = await hashLocation(loc, { between: () => new Promise<void>((resolve) => setImmediate(resolve)), stop });
+    return digest && sha256Digest(digest.toString('hex'));
   } catch (e) {
     throw asLayerError(e, where);
-  } finally {
-    if (loc.fd === undefined) fs.closeSync(fd);
   }
-  return sha256Digest(hash.digest('hex'));
 }
 
 function truncatedAt(loc: BlobLocation, at: number): LayerlensError {
