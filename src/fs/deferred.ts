@@ -57,11 +57,7 @@ export class DeferredContents {
     if (l) l.compression = compression;
   }
 
-  has(key: number): boolean {
-    return this.offsets.has(key);
-  }
-
-  /** The sha256 of each of `keys` that was left unhashed, as 32 raw bytes in a latin1 string. */
+  /** The sha256 of each of `keys` that was left unhashed (the others are passed over), as 32 raw bytes in a latin1 string. */
   async digests(keys: Iterable<number>): Promise<Map<number, string>> {
     const byLayer = new Map<number, number[]>();
     for (const k of new Set(keys)) {
@@ -132,8 +128,8 @@ export async function settleDeferred(union: Union, deferred: DeferredContents, o
     else if (!same.includes(key)) same.push(key);
   });
   const wanted: number[] = [];
-  for (const keys of bySize.values()) if (keys.length > 1) for (const k of keys) if (deferred.has(k)) wanted.push(k);
-  for (const o of observers) if (o.digestsWanted) for (const k of o.digestsWanted()) if (deferred.has(k)) wanted.push(k);
+  for (const keys of bySize.values()) if (keys.length > 1) wanted.push(...keys);
+  for (const o of observers) if (o.digestsWanted) wanted.push(...o.digestsWanted());
   const digests = await deferred.digests(wanted);
   if (digests.size > 0) {
     walkFiles(union.root, (n, key) => {
