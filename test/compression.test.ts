@@ -14,12 +14,17 @@ function sample(n = 300_000): Buffer {
 }
 
 /** Decode `input` written in chunks; the plain bytes, or the LayerlensError raised. */
-async function decode(kind: Compression, input: Buffer, chunk = 64 * 1024): Promise<Buffer> {
+async function decodeWith(kind: Compression, input: Buffer, chunk = 64 * 1024, inflateHere = false): Promise<Buffer> {
   const out: Buffer[] = [];
-  const d = createDecoder(kind, (c) => out.push(Buffer.from(c)), { file: 'image.tar', member: 'blobs/sha256/abc' });
+  // Copied: an in-thread decoder hands out one reused buffer.
+  const d = createDecoder(kind, (c) => out.push(Buffer.from(c)), { file: 'image.tar', member: 'blobs/sha256/abc' }, undefined, inflateHere);
   for (let i = 0; i < input.length; i += chunk) await d.write(input.subarray(i, i + chunk));
   await d.end();
   return Buffer.concat(out);
+}
+
+function decode(kind: Compression, input: Buffer, chunk?: number): Promise<Buffer> {
+  return decodeWith(kind, input, chunk);
 }
 
 /** Compare bytes by digest: deep equality over large buffers is slow and prints unreadably. */
@@ -64,26 +69,32 @@ describe('sniffing', () => {
   });
 });
 
-describe('gzip', () => {
+// The same expectations whether zlib runs on the thread pool (a stream) or on this thread.
+describe.each([
+  ['on the thread pool', false],
+  ['on this thread', true],
+])('gzip inflated %s', (_, here) => {
+  const decodeGzip = (kind: Compression, input: Buffer, chunk?: number) => decodeWith(kind, input, chunk, here);
+
   it('decodes whatever the chunking, one byte at a time included', async () => {
     const data = sample(20_000);
     const gz = zlib.gzipSync(data);
-    expect(digestOf(await decode('gzip', gz))).toBe(digestOf(data));
-    expect(digestOf(await decode('gzip', gz, 1))).toBe(digestOf(data));
-    expect(digestOf(await decode('gzip', gz, 1000))).toBe(digestOf(data));
+    expect(digestOf(await decodeGzip('gzip', gz))).toBe(digestOf(data));
+    expect(digestOf(await decodeGzip('gzip', gz, 1))).toBe(digestOf(data));
+    expect(digestOf(await decodeGzip('gzip', gz, 1000))).toBe(digestOf(data));
   });
 
   it('decodes concatenated members (pigz, `cat a.gz b.gz`) and ignores zero padding after the last', async () => {
     const a = sample(5000);
     const b = Buffer.from('second member');
-    expect(digestOf(await decode('gzip', Buffer.concat([zlib.gzipSync(a), zlib.gzipSync(b)])))).toBe(digestOf(Buffer.concat([a, b])));
-    expect(digestOf(await decode('gzip', Buffer.concat([zlib.gzipSync(a), Buffer.alloc(1024)])))).toBe(digestOf(a));
+    expect(digestOf(await decodeGzip('gzip', Buffer.concat([zlib.gzipSync(a), zlib.gzipSync(b)])))).toBe(digestOf(Buffer.concat([a, b])));
+    expect(digestOf(await decodeGzip('gzip', Buffer.concat([zlib.gzipSync(a), Buffer.alloc(1024)])))).toBe(digestOf(a));
   });
 
   it('reports a stream cut short as truncated', async () => {
     const gz = zlib.gzipSync(sample());
     for (const cut of [gz.length - 1, gz.length - 4, gz.length - 100, 20]) {
-      const e = await failure(decode('gzip', gz.subarray(0, cut)));
+      const e = await failure(decodeGzip('gzip', gz.subarray(0, cut)));
       expect(e.kind, `cut at ${cut}`).toBe('truncated');
       expect(e.oneLine()).toBe('image.tar: blobs/sha256/abc: gzip stream ends early');
     }
@@ -93,16 +104,36 @@ describe('gzip', () => {
     const gz = zlib.gzipSync(sample());
     const badCrc = Buffer.from(gz);
     badCrc[gz.length - 6] = badCrc[gz.length - 6]! ^ 0xff; // inside the CRC-32 of the trailer
-    const e = await failure(decode('gzip', badCrc));
+    const e = await failure(decodeGzip('gzip', badCrc));
     expect(e.kind).toBe('format');
     expect(e.message).toBe('gzip stream is corrupt (incorrect data check)');
 
     const badHeader = Buffer.from(gz);
     badHeader[2] = 0x07; // compression method other than deflate
-    expect((await failure(decode('gzip', badHeader))).kind).toBe('format');
+    expect((await failure(decodeGzip('gzip', badHeader))).kind).toBe('format');
 
     const garbage = Buffer.concat([gz, Buffer.from('garbage after the stream')]);
-    expect((await failure(decode('gzip', garbage))).message).toBe('gzip stream is corrupt (incorrect header check)');
+    expect((await failure(decodeGzip('gzip', garbage))).message).toBe('gzip stream is corrupt (incorrect header check)');
+  });
+
+  it('calls an empty stream truncated', async () => {
+    expect((await failure(decodeGzip('gzip', Buffer.alloc(0)))).kind).toBe('truncated');
+  });
+
+  it('decodes members whose output crosses many 256 KiB pieces, in one write', async () => {
+    const a = sample(700_000);
+    const b = sample(600_001).reverse();
+    expect(digestOf(await decodeGzip('gzip', Buffer.concat([zlib.gzipSync(a), zlib.gzipSync(b)]), 1 << 30))).toBe(digestOf(Buffer.concat([a, b])));
+  });
+
+  it(here ? 'inflates during write(), in this thread' : 'inflates after write() returns, on the thread pool', async () => {
+    const pieces: number[] = [];
+    const d = createDecoder('gzip', (c) => pieces.push(c.length), {}, undefined, here);
+    const pending = d.write(zlib.gzipSync(sample()));
+    expect(pieces.length > 0).toBe(here);
+    await pending;
+    await d.end();
+    expect(pieces.reduce((a, n) => a + n, 0)).toBe(300_000);
   });
 
   it('passes on the error of the consumer rather than a gzip one', async () => {
@@ -114,6 +145,8 @@ describe('gzip', () => {
         throw boom;
       },
       {},
+      undefined,
+      here,
     );
     const e = await failure(
       (async () => {

@@ -31,7 +31,7 @@ export async function scanLayerEntries(
   verify: boolean,
   file: string | undefined,
   visit: (e: LayerEntry) => EntryVisit,
-  scan: Pick<ScanOptions, 'limits' | 'budget' | 'onProgress' | 'readAhead' | 'hashBlob'> & {
+  scan: Pick<ScanOptions, 'limits' | 'budget' | 'onProgress' | 'readAhead' | 'hashBlob' | 'inflateHere'> & {
     /** Give each entry its hex sha256 as well (default true). */
     hex?: boolean;
     /**
@@ -57,6 +57,7 @@ export async function scanLayerEntries(
     onProgress: scan.onProgress,
     readAhead: scan.readAhead,
     hashBlob: scan.hashBlob,
+    inflateHere: scan.inflateHere,
     onCompression: (c) => {
       // Only a blob that lies in a file can be read again.
       deferMin = !scan.defer || !layer.locate?.() ? Infinity : c === 'none' ? DEFER_MIN : DEFER_MIN_COMPRESSED;

@@ -40,6 +40,11 @@ export interface ScanOptions {
    * checks are left to that thread's checkLayerScan().
    */
   hashBlob?: boolean;
+  /**
+   * Inflate gzip on this thread rather than on the thread pool: for a worker that has the layer
+   * to itself on a busy machine, where the pool's overlap only adds hops (layer/compression.ts).
+   */
+  inflateHere?: boolean;
 }
 
 export interface LayerScan {
@@ -109,7 +114,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     // A chunk goes back to the pool once used: an uncompressed one at once (hashed and parsed
     // synchronously; whatever keeps bytes copies them), a gzip one when zlib has taken it in.
     // fzstd may keep a chunk, so its are left to the garbage collector.
-    decoder = createDecoder(compression, onPlain, where, compression === 'gzip' ? (c) => buffers.give(c) : undefined);
+    decoder = createDecoder(compression, onPlain, where, compression === 'gzip' ? (c) => buffers.give(c) : undefined, options.inflateHere === true);
     // The blob is hashed as its bytes go to the decoder.
     if (hashBlob) blobHash.update(first);
     await decoder.write(first);
