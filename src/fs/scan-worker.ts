@@ -44,22 +44,18 @@ export type ScanReply =
   | { id: number; kind: 'error'; error: { kind: LayerlensError['kind']; message: string; file?: string; member?: string } | { internal: string } };
 
 /**
- * zlib hands out every 256 KiB of output in a fresh buffer, and V8 frees such buffers only once
- * some 64 MiB of them have piled up, in each thread: two workers inflating would hold twice that
- * in garbage. A worker reading a compressed layer runs a young-generation collection (a
- * fraction of a millisecond: what it makes is short-lived) after every COLLECT_EVERY bytes of
- * tar it has inflated, which keeps peak memory some 50 MB lower on a gzip image. (Counted in
- * bytes read, as it was, a layer of text that inflates to 3-4 times its size piled up 3-4 times
- * more: debian-big gzip 181-191 MB against 171-177 MB.) An uncompressed layer's reads reuse
- * their buffers and need none. `gc` is reached the one way Node allows at run time; where that
- * fails, the worker simply does without.
+ * V8's full collector, reached the one way Node allows at run time (where that fails, the worker
+ * simply does without), run once a layer is done (5-25 ms). What a layer leaves behind has lived
+ * long enough to be old, and V8 comes back for old garbage seldom: without it a worker held 1 MiB
+ * more outside its heap for every layer it had read (debian-big `analyze` 123-126 -> 115-116 MB).
+ * Workers no longer need young-generation collections as they read: those were for the fresh
+ * 256 KiB buffer zlib's stream hands out per piece, and a worker now inflates into one buffer
+ * (layer/compression.ts; without them debian-big gzip `analyze` peaks at 117-118 MB either way).
  */
-const COLLECT_EVERY = 2 * 1024 * 1024;
-const collect: (() => void) | undefined = (() => {
+const gc: (() => void) | undefined = (() => {
   try {
     v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' }) => void;
-    return () => gc({ type: 'minor' });
+    return vm.runInNewContext('gc') as () => void;
   } catch {
     return undefined;
   }
@@ -86,14 +82,9 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     post({ id, kind: 'batch', batch }, [batch.numbers.buffer as ArrayBuffer, batch.digests.buffer as ArrayBuffer, batch.names.buffer as ArrayBuffer]);
   };
   const compressed = (declaredLayerCompression(job.layer) ?? 'none') !== 'none';
-  let collectedAt = 0;
-  const onProgress = (bytes: number, tarBytes: number) => {
+  const onProgress = (bytes: number) => {
     flush();
     post({ id, kind: 'progress', bytes });
-    if (collect && compressed && tarBytes - collectedAt >= COLLECT_EVERY) {
-      collectedAt = tarBytes;
-      collect();
-    }
   };
   // Reading on the thread pool a chunk ahead overlaps the copy out of the page cache with
   // hashing: worth it for one layer with a core to spare, and for a compressed layer (whose
@@ -124,6 +115,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     } else {
       scan = await scanLayer(layer, { verify: job.verify, file: job.file, budget, onProgress, readAhead, hashBlob: job.hashBlob, inflateHere });
     }
+    gc?.();
     post({ id, kind: 'done', scan });
   } catch (e) {
     flush();
