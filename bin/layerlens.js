@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { keepYoungGenerationSmall } from '../dist/cli/heap.js';
+import { capYoungGeneration } from '../dist/cli/heap.js';
 import { main } from '../dist/cli/main.js';
 
-keepYoungGenerationSmall();
+capYoungGeneration();
 main(process.argv).then((code) => {
   process.exitCode = code;
 });

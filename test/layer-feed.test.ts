@@ -6,6 +6,10 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { forEachEntry, EntryBatcher } from '../src/fs/entry-batch.js';
+import { feedLayers } from '../src/fs/layer-feed.js';
+import { Budget, resolveLimits } from '../src/image/limits.js';
+import type { Layer } from '../src/image/model.js';
+import { openImage } from '../src/source/open-image.js';
 import type { LayerEntry } from '../src/fs/entry.js';
 import { image, ociLayout, tar, tempDir, type Compression } from './helpers/builders.js';
 import { run, type RunResult } from './helpers/cli.js';
@@ -141,6 +145,37 @@ describe('errors and limits with several layers in flight', () => {
     const one = await withWorkers(0, ['layers', img, '--format', 'json']);
     expect(one.code).toBe(0);
     expect(await withWorkers(2, ['layers', img, '--format', 'json'])).toEqual(one);
+  });
+});
+
+describe('the order layers are read in', () => {
+  it('the next to apply first, then the largest: the small ones fill in at the end', async () => {
+    const sizes = [3, 1, 40, 2, 80, 5];
+    const img = layout(sizes.map((n, i) => ({ tar: files(i, n) })));
+    const { image: im, file } = await openImage(img);
+    try {
+      const started: number[] = [];
+      const applied: number[] = [];
+      const budget = new Budget(resolveLimits());
+      const onProgress = (layer: Layer) => {
+        if (!started.includes(layer.index)) started.push(layer.index);
+      };
+      const scans = await feedLayers(im.layers, { verify: true, file: im.file, workers: 1, onProgress }, budget, { entry: () => undefined, end: (l) => applied.push(l.index) });
+      // One worker: each layer it takes is the lowest not yet started (the next to apply, when it
+      // is not started) or the largest not yet started. Layer 0 is done before layer 0 is applied,
+      // so the second is the largest.
+      expect([...started].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(started.slice(0, 2)).toEqual([0, 4]);
+      started.forEach((layer, k) => {
+        const left = started.slice(k);
+        const largest = left.reduce((a, b) => (sizes[b]! > sizes[a]! ? b : a));
+        expect([largest, Math.min(...left)]).toContain(layer);
+      });
+      expect(applied).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(scans.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    } finally {
+      await file.close();
+    }
   });
 });
 

@@ -120,11 +120,24 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
   const pool: Worker[] = [];
   let wake: (() => void) | undefined;
   let failed: Error | undefined;
-  let nextToStart = 0;
+  /** The layer being applied. */
+  let current = 0;
+  /** Layers handed to a worker, and how many. */
+  const started: boolean[] = layers.map(() => false);
+  let startedCount = 0;
+  // The layers by size as stored (which stands for the work of reading them), largest first.
+  const bySize = layers.map((_, i) => i).sort((a, b) => layers[b]!.locate!()!.length - layers[a]!.locate!()!.length || a - b);
+  /**
+   * The next layer to read: the one to apply next if no worker has it yet, else the largest not
+   * started. Largest first leaves the small layers to fill in at the end, so that both workers
+   * finish together: in layer order, debian-big's gzip copy left one worker idle for 0.7 s while
+   * the other read its largest layer, the seventh (analyze 4.07-4.36 s -> 3.95-4.15 s in
+   * interleaved pairs; the other images the same either way).
+   */
+  const pick = (): number => (started[current] ? bySize.find((i) => !started[i])! : current);
   let done = false;
   /** Memory held by batches not yet applied. */
   let waitingBytes = 0;
-  let current = 0;
   /** The blob digests this thread computes (one after another), by layer. */
   const blobDigests: Array<Promise<Digest | undefined> | undefined> = [];
   let hashingDone: Promise<void> = Promise.resolve();
@@ -133,8 +146,12 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
     // A worker takes the next layer while the entries waiting for their turn stay under a
     // budget: a small layer after a large one is read meanwhile, and a layer of a hundred
     // thousand files does not pile up behind another.
-    while (idle.length > 0 && nextToStart < layers.length && (nextToStart <= current || waitingBytes < AHEAD_BYTES)) {
-      const layer = layers[nextToStart]!;
+    while (idle.length > 0 && startedCount < layers.length) {
+      const next = pick();
+      if (next !== current && waitingBytes >= AHEAD_BYTES) break;
+      started[next] = true;
+      startedCount++;
+      const layer = layers[next]!;
       const location = layer.locate!()!;
       // With a core to spare, this thread hashes a compressed blob while the worker inflates
       // it: the worker's own work (its tar's hash, the parse) is then what sets the pace.
@@ -145,10 +162,10 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         // Awaited when the layer's turn comes; if something fails first, that is what is reported.
         digest.catch(() => {});
         hashingDone = digest.then(() => undefined, () => undefined);
-        blobDigests[nextToStart] = digest;
+        blobDigests[next] = digest;
       }
       const job: ScanJob = {
-        id: nextToStart++,
+        id: next,
         layer: { index: layer.index, digest: layer.digest, size: layer.size, mediaType: layer.mediaType, mediaTypeAssumed: layer.mediaTypeAssumed, diffId: layer.diffId, member: layer.member },
         location,
         verify: options.verify,
