@@ -4,7 +4,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
 /** The young generation's size (both semi-spaces) beyond which it may not grow. */
-const YOUNG_CAP = 8 * 1024 * 1024;
+const YOUNG_CAP = 4 * 1024 * 1024;
 
 function stopGrowth(): void {
   try {
@@ -21,10 +21,12 @@ function youngSize(): number {
 /**
  * Cap the main thread's young generation at YOUNG_CAP. V8 doubles it, up to 32 MiB on 64-bit,
  * while many of the objects it holds survive, as the union's nodes do: that reserve was a fifth
- * of `analyze`'s peak memory on a large image (debian-big 156-160 -> 130 MB). Kept at its starting
- * 2 MiB, though, the main thread's collections took twice the time (debian-big gzip 161 -> 339
- * ms, manyfiles 0.57 -> 1.30 s); at 8 MiB, 188 ms and 0.83 s. `--max-semi-space-size` is read
- * only at start-up, but the growth factor is read each time V8 grows the space: so after each
+ * of `analyze`'s peak memory on a large image (debian-big 156-160 MB; capped at 4 MiB, 118-121
+ * MB; at 8 MiB, 125-128). The main thread collects more often for it (debian-big gzip 161 ->
+ * 317 ms, manyfiles 0.57 -> about 1 s of collections), which did not show in the wall time of
+ * interleaved runs: that thread mostly waits for the workers, and where it does not (manyfiles)
+ * the 2.6-2.9 s were the same at 4, 8 and 16 MiB. `--max-semi-space-size` is read only at
+ * start-up, but the growth factor is read each time V8 grows the space: so after each
  * collection the size is looked at, and once it reaches the cap growth is stopped (the reports
  * of collections come between turns of the event loop, so it may grow once more meanwhile). A
  * worker thread's start-up puts the factor back to V8's default (Node 20, measured: even a value
