@@ -222,4 +222,23 @@ describe('entry batches', () => {
       expect(out[i]).toEqual([{ ...e, ordinal: e.ordinal + Math.floor(i / entries.length) * 10 }, d]);
     }
   });
+
+  it('carry names a byte per character where every name of the batch is latin1, else as UTF-16', () => {
+    const entry = (ordinal: number, path: string, linkname = ''): LayerEntry => ({ ordinal, path, type: linkname ? 'symlink' : 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0, linkname, devMajor: 0, devMinor: 0 });
+    const round = (names: Array<[string, string?]>) => {
+      const b = new EntryBatcher();
+      names.forEach(([p, l], i) => b.add(entry(i, p, l), undefined));
+      const batch = b.take();
+      const out: string[] = [];
+      forEachEntry(structuredClone(batch), (e) => out.push(e.path, e.linkname));
+      expect(out).toEqual(names.flatMap(([p, l]) => [p, l ?? '']));
+      return batch;
+    };
+    const narrow = round([['usr/bin/ls'], ['café/\u00ff'], ['a/l', '../b\u0000c']]);
+    expect(narrow.wide).toBe(false);
+    expect(narrow.names.byteLength).toBe('usr/bin/lscafé/\u00ffa/l../b\u0000c'.length);
+    const wide = round([['usr/bin/ls'], ['a/€'], ['a/\udcff'], ['a/l', '😀']]);
+    expect(wide.wide).toBe(true);
+    expect(wide.names.byteLength).toBe(2 * 'usr/bin/lsa/€a/\udcffa/l😀'.length);
+  });
 });

@@ -160,3 +160,20 @@ describe('work that grows faster than the layer', () => {
     );
   });
 });
+
+describe('entries that share a parent directory', () => {
+  // The parent directory of consecutive entries with one parent name is looked up once; through
+  // a symlink, an entry can replace what the name passes through: l -> . makes a/l/l the path a/l
+  // itself, after which a/l is a file and a/l/y has no parent directory.
+  it('an entry that replaces the symlink its own parent name goes through', async () => {
+    const { union, changeSets } = await stack(tar().dir('a').symlink('a/l', '.').file('a/l/l', 'now a file').file('a/l/y', 'y'));
+    expect(shape(union)).toEqual(['/ d', '/a d', '/a/l f']);
+    expect(changeSets[0]!.warnings).toEqual(['a/l/y: a parent is not a directory; entry ignored (tar and umoci would fail here)']);
+  });
+
+  it('a directory replaced by a file between two entries under it, with names that differ only in their last part', async () => {
+    const { union, changeSets } = await stack(tar().file('d/e/x', 'x').file('d/e', 'now a file').file('d/e/y', 'y').file('d/f', 'f'));
+    expect(shape(union)).toEqual(['/ d', '/d d', '/d/e f', '/d/f f']);
+    expect(changeSets[0]!.warnings).toEqual(['d/e/y: a parent is not a directory; entry ignored (tar and umoci would fail here)']);
+  });
+});

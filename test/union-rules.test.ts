@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeChange, type Change } from '../src/fs/changes.js';
 import { flatten, type FlatRecord } from '../src/fs/flat.js';
 import { Union } from '../src/fs/union.js';
-import { parentKey, splitPath } from '../src/fs/path.js';
+import { baseName, parentKey, splitPath } from '../src/fs/path.js';
 import { goCleanComponents } from '../src/fs/dive-trees.js';
 import fc from 'fast-check';
 import { LayerlensError } from '../src/image/errors.js';
@@ -628,6 +628,7 @@ describe('path cleaning', () => {
         const key = parentKey(p);
         if (key !== undefined) {
           const base = p.replace(/\/+$/, '').slice(key.length + 1);
+          expect(baseName(p)).toBe(base);
           expect(goCleanComponents(p).components).toEqual([...goCleanComponents(key).components, base]);
           expect(splitPath(p)).toEqual([...splitPath(key), base]);
         }

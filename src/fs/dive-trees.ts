@@ -18,7 +18,7 @@
 // A layer's own tree is a set of marks on those slots and its payloads, gone when the layer is done.
 
 import { NamePool, PagedFloat64, PagedInt32, PagedUint8 } from './paged.js';
-import { cleanComponents, comparePaths, parentKey } from './path.js';
+import { baseName, cleanComponents, comparePaths, parentKey } from './path.js';
 
 export const WHITEOUT = '.wh.';
 const OPAQUE_PREFIX = '.wh..wh..';
@@ -158,20 +158,23 @@ export class DiveTrees {
 
   /** One tar entry of the current layer: its name, its header size, and whether it is a directory. */
   add(name: string, tarSize: number, isDir: boolean): void {
-    const { skip, components } = goCleanComponents(name);
-    if (skip) return;
-    this.layerSizes[this.layer] = (this.layerSizes[this.layer] ?? 0) + tarSize;
-    let node = 0;
-    const last = components.length - 1;
-    let i = 0;
     // Entries come directory by directory: when this one's parent is the last one's, start there
-    // (its components are in this layer's tree already).
-    const key = last > 0 ? parentKey(name) : undefined;
+    // with its last component (the parent's are in this layer's tree already, and the name needs
+    // no cleaning beyond that).
+    const key = parentKey(name);
+    let components: string[];
+    let node = 0;
     if (key !== undefined && key === this.parentCache.key) {
+      components = [baseName(name)];
       node = this.parentCache.slot;
-      i = last;
+    } else {
+      const cleaned = goCleanComponents(name);
+      if (cleaned.skip) return;
+      components = cleaned.components;
     }
-    for (; i <= last; i++) {
+    this.layerSizes[this.layer] = (this.layerSizes[this.layer] ?? 0) + tarSize;
+    const last = components.length - 1;
+    for (let i = 0; i <= last; i++) {
       const part = components[i]!;
       let c = this.child(node, part);
       if (c === -1 || !this.inLayer(c)) {

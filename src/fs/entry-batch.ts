@@ -1,6 +1,7 @@
 // A layer's entries, with their content digests, packed for the trip from the thread that read
-// the layer to the thread that builds the union: numbers in one Float64Array, names as UTF-16 in
-// one byte array, digests in another; all three are transferred, not copied. Structured-cloning
+// the layer to the thread that builds the union: numbers in one Float64Array, names in one byte
+// array (a byte per character where every name of the batch allows, else UTF-16), digests in
+// another; all three are transferred, not copied. Structured-cloning
 // an object per entry would cost a microsecond or more each. Names are decoded one by one into
 // strings of their own: a slice of one string of the whole batch would keep all of it alive
 // for as long as any name from it lives in the union.
@@ -19,8 +20,14 @@ const HAS_CONTENT_AT = 4;
 export interface EntryBatch {
   count: number;
   numbers: Float64Array;
-  /** Every path and link target, one after the other, as UTF-16LE code units (any string survives, lone surrogates included). */
+  /**
+   * Every path and link target, one after the other: as latin1 when no character of them is
+   * above U+00FF (most batches: the names decode into V8's one-byte strings, half the memory of
+   * two-byte ones, in the batch and in the union that keeps them), else as UTF-16LE code units
+   * (any string survives, lone surrogates included).
+   */
   names: Uint8Array;
+  wide: boolean;
   digests: Uint8Array;
   /** Extended attributes, rare: [index in the batch, [key, value][]]. */
   xattrs: [number, [string, Uint8Array][]][];
@@ -78,10 +85,13 @@ export class EntryBatcher {
 
   /** The batch so far (its buffers can be transferred), and a fresh start. */
   take(): EntryBatch {
+    const names = this.names.join('');
+    const wide = WIDE.test(names);
     const batch: EntryBatch = {
       count: this.count,
       numbers: this.numbers.slice(0, this.count * SLOTS),
-      names: utf16(this.names.join('')),
+      names: encode(names, wide ? 'utf16le' : 'latin1'),
+      wide,
       digests: this.digests.slice(0, this.digestBytes),
       xattrs: this.xattrs,
     };
@@ -94,10 +104,13 @@ export class EntryBatcher {
   }
 }
 
-/** A string's UTF-16LE code units in a buffer of its own (Buffer.from may hand out a slice of a shared pool, which cannot be transferred). */
-function utf16(s: string): Uint8Array {
-  const b = Buffer.allocUnsafeSlow(2 * s.length);
-  b.write(s, 'utf16le');
+/** A character that latin1 cannot hold. */
+const WIDE = /[^\u0000-\u00ff]/;
+
+/** A string in a buffer of its own (Buffer.from may hand out a slice of a shared pool, which cannot be transferred). */
+function encode(s: string, encoding: 'utf16le' | 'latin1'): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(encoding === 'utf16le' ? 2 * s.length : s.length);
+  b.write(s, encoding);
   return b;
 }
 
@@ -109,6 +122,8 @@ export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: s
   const n = batch.numbers;
   const names = Buffer.from(batch.names.buffer, batch.names.byteOffset, batch.names.byteLength);
   const digests = Buffer.from(batch.digests.buffer, batch.digests.byteOffset, batch.digests.byteLength);
+  const encoding = batch.wide ? 'utf16le' : 'latin1';
+  const unit = batch.wide ? 2 : 1;
   let nameAt = 0;
   let digestAt = 0;
   let x = 0;
@@ -119,14 +134,14 @@ export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: s
     const flags = n[o + 12]!;
     const e: LayerEntry = {
       ordinal: n[o + 9]!,
-      path: names.toString('utf16le', 2 * nameAt, 2 * pathEnd),
+      path: names.toString(encoding, unit * nameAt, unit * pathEnd),
       type: TYPES[n[o]!]!,
       mode: n[o + 1]!,
       uid: n[o + 2]!,
       gid: n[o + 3]!,
       mtime: n[o + 4]!,
       size: n[o + 5]!,
-      linkname: linkEnd > pathEnd ? names.toString('utf16le', 2 * pathEnd, 2 * linkEnd) : '',
+      linkname: linkEnd > pathEnd ? names.toString(encoding, unit * pathEnd, unit * linkEnd) : '',
       devMajor: n[o + 7]!,
       devMinor: n[o + 8]!,
     };

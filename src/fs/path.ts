@@ -56,6 +56,13 @@ export function parentKey(name: string): string | undefined {
   return name.slice(0, slash);
 }
 
+/** The last component of `name`, trailing slashes aside (for a name parentKey() accepts: a plain name). */
+export function baseName(name: string): string {
+  let end = name.length;
+  while (end > 0 && name.charCodeAt(end - 1) === 0x2f) end--;
+  return name.slice(name.lastIndexOf('/', end - 1) + 1, end);
+}
+
 export function joinPath(components: readonly string[]): string {
   return '/' + components.join('/');
 }

@@ -17,7 +17,7 @@ import type { Change, ChangeReason, ChangeSet } from './changes.js';
 import type { LayerEntry } from './entry.js';
 import { FsNode, type NodeType } from './node.js';
 import type { UnionObserver } from './observe.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, comparePaths, joinPath, splitPath } from './path.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, comparePaths, joinPath, parentKey, splitPath } from './path.js';
 
 interface Snapshot {
   type: NodeType;
@@ -119,6 +119,8 @@ export class Union {
   /** Bytes, and directories, of the path of the directory resolveDir returned last. */
   lastDepth = 0;
   lastLevels = 0;
+  /** resolveDir followed a symlink on the way to the directory it returned last. */
+  lastFollowed = false;
 
   constructor(root?: FsNode) {
     this.root = root ?? new FsNode('', null, 'dir');
@@ -156,6 +158,7 @@ export class Union {
     // Components still to walk, the next one last (a symlink's target is pushed in its place).
     const stack = components.slice().reverse();
     let hops = 0;
+    this.lastFollowed = false;
     // Bytes and directories of the path walked so far: a symlink may lead deeper than the name
     // that went through it.
     let depth = 0;
@@ -186,6 +189,7 @@ export class Union {
       }
       if (child.type === 'symlink') {
         if (++hops > maxLinkDepth) throw limitError('maxLinkDepth', `too many levels of symbolic links resolving ${joinPath(components)}`, maxLinkDepth);
+        this.lastFollowed = true;
         const target = child.linkTarget ?? '';
         if (target.startsWith('/')) {
           cur = this.root;
@@ -338,6 +342,20 @@ export class LayerApplier {
 
   private readonly scratch: Touch = { before: null, after: null, size: 0 };
 
+  /**
+   * The parent directory the last entry was placed in, by the raw name up to its last component
+   * (parentKey), with its depth and levels: tars list a directory's entries together, and an
+   * entry changes only its own name inside that directory, so the next entry with the same key
+   * finds the same directory without walking from the root again. Only a directory reached
+   * without a symlink is kept: through one, the entry's own name may be on the way (`l -> .`,
+   * then `l/l`). Whiteouts, which can remove directories, and every entry that does not set it,
+   * clear it.
+   */
+  private parentName: string | undefined = undefined;
+  private parentDir: FsNode | undefined = undefined;
+  private parentDepth = 0;
+  private parentLevels = 0;
+
   /** Record a node the layer is about to change (`existed`: it was there before), once. */
   private touch(node: FsNode, existed: boolean): Touch {
     if (!this.track) return this.scratch;
@@ -413,6 +431,7 @@ export class LayerApplier {
   add(e: LayerEntry): FsNode | undefined {
     const comps = splitPath(e.path);
     const base = comps[comps.length - 1];
+    if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) this.parentDir = undefined;
     if (base === OPAQUE_WHITEOUT) {
       const dir = this.union.resolveDir(comps.slice(0, -1), false, -1, undefined, true);
       if (dir?.children && !this.opaque.has(dir)) {
@@ -443,7 +462,19 @@ export class LayerApplier {
       this.warnings.push(`${e.path}: tar entry type ${JSON.stringify(e.type)} is not a filesystem object; ignored`);
       return undefined;
     }
-    const dir = union.resolveDir(comps.slice(0, -1), true, layer, this.implied);
+    const key = comps.length > 1 ? parentKey(e.path) : undefined;
+    let dir: FsNode | undefined;
+    if (key !== undefined && key === this.parentName && this.parentDir) {
+      dir = this.parentDir;
+      union.lastDepth = this.parentDepth;
+      union.lastLevels = this.parentLevels;
+    } else {
+      dir = union.resolveDir(comps.slice(0, -1), true, layer, this.implied);
+      this.parentName = key;
+      this.parentDir = key === undefined || union.lastFollowed ? undefined : dir;
+      this.parentDepth = union.lastDepth;
+      this.parentLevels = union.lastLevels;
+    }
     if (!dir) {
       this.warnings.push(`${e.path}: a parent is not a directory; entry ignored (tar and umoci would fail here)`);
       return undefined;
