@@ -119,22 +119,67 @@ interface ZlibHandle {
   onerror: (message: string, errno: number, code?: string) => void;
 }
 
+interface GunzipHandle {
+  stream: zlib.Gunzip;
+  handle: ZlibHandle;
+  /** [output space left, input left] after each writeSync. */
+  state: Uint32Array;
+}
+
+/** A gunzip stream's handle, to drive by hand; undefined where this Node does not have one that works as expected. */
+function openGunzipHandle(): GunzipHandle | undefined {
+  if (handleWorks === undefined) handleWorks = handleInflates();
+  return handleWorks ? gunzipHandle() : undefined;
+}
+
+function gunzipHandle(): GunzipHandle | undefined {
+  const stream = zlib.createGunzip({ chunkSize: INFLATE_OUT }) as zlib.Gunzip & { _handle?: ZlibHandle; _writeState?: Uint32Array };
+  const handle = stream._handle;
+  const state = stream._writeState;
+  if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
+    stream.close();
+    return undefined;
+  }
+  return { stream, handle, state };
+}
+
+/**
+ * The handle is Node's internal API (stable since Node 10, but not promised): once per thread,
+ * a small stream is inflated through it and checked before any layer is.
+ */
+let handleWorks: boolean | undefined;
+
+function handleInflates(): boolean {
+  const gz = gunzipHandle();
+  if (!gz) return false;
+  try {
+    const plain = Buffer.from('layerlens '.repeat(100));
+    const input = zlib.gzipSync(plain);
+    const out = Buffer.alloc(INFLATE_OUT);
+    let failed = false;
+    gz.handle.onerror = () => (failed = true);
+    gz.handle.writeSync(zlib.constants.Z_FINISH, input, 0, input.length, out, 0, INFLATE_OUT);
+    const [availOut, availIn] = [gz.state[0]!, gz.state[1]!];
+    return !failed && availIn === 0 && out.subarray(0, INFLATE_OUT - availOut).equals(plain);
+  } catch {
+    return false;
+  } finally {
+    gz.stream.close();
+  }
+}
+
 /**
  * gzip inflated on this thread, through the zlib handle that Node's own synchronous functions
  * (gunzipSync) drive, a piece at a time. Beside a stream this saves the thread-pool hop and
  * callback per 256 KiB (a quarter of the CPU of inflating a text layer) and a fresh output buffer
  * for each piece. The engine is Node's, so concatenated members, zero padding and every error
- * read as they do in the stream. Undefined where the handle is not there to drive (another
- * runtime); the caller then uses the stream.
+ * read as they do in the stream. Undefined where the handle is not there to drive, or does not
+ * pass its check (another runtime, another Node); the caller then uses the stream.
  */
 function gzipDecoderHere(onData: (chunk: Buffer) => void, where: { file?: string; member?: string }, consumed?: (chunk: Buffer) => void): Decoder | undefined {
-  const gz = zlib.createGunzip({ chunkSize: INFLATE_OUT }) as zlib.Gunzip & { _handle?: ZlibHandle; _writeState?: Uint32Array };
-  const handle = gz._handle;
-  const state = gz._writeState;
-  if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array)) {
-    gz.close();
-    return undefined;
-  }
+  const gz = openGunzipHandle();
+  if (!gz) return undefined;
+  const { stream, handle, state } = gz;
   let zlibError: NodeJS.ErrnoException | undefined;
   // The stream would destroy itself on an error; here it is kept to be thrown.
   handle.onerror = (message, errno, code) => {
@@ -143,7 +188,7 @@ function gzipDecoderHere(onData: (chunk: Buffer) => void, where: { file?: string
   const out = Buffer.allocUnsafeSlow(INFLATE_OUT);
   let closed = false;
   const close = () => {
-    if (!closed) gz.close();
+    if (!closed) stream.close();
     closed = true;
   };
   const run = (flush: number, input: Buffer) => {
