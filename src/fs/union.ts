@@ -17,7 +17,7 @@ import type { Change, ChangeReason, ChangeSet } from './changes.js';
 import type { LayerEntry } from './entry.js';
 import { FsNode, type NodeType } from './node.js';
 import type { UnionObserver } from './observe.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, comparePaths, joinPath, parentKey, splitPath } from './path.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, baseName, comparePaths, joinPath, parentKey, splitPath } from './path.js';
 
 interface Snapshot {
   type: NodeType;
@@ -429,6 +429,13 @@ export class LayerApplier {
 
   /** Apply one entry; returns the node it made (so its content hash can be set when known). */
   add(e: LayerEntry): FsNode | undefined {
+    // The same parent as the last entry's: only the last component is new, and the name needs no
+    // cleaning beyond that (parentKey vouches that the last component is a plain name).
+    const key = parentKey(e.path);
+    if (key !== undefined && key === this.parentName && this.parentDir) {
+      const base = baseName(e.path);
+      if (!base.startsWith(WHITEOUT_PREFIX)) return this.addEntry(e, undefined, base);
+    }
     const comps = splitPath(e.path);
     const base = comps[comps.length - 1];
     if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) this.parentDir = undefined;
@@ -447,28 +454,29 @@ export class LayerApplier {
       if (node) this.purgeLower(node, 'whiteout');
       return undefined;
     }
-    return this.addEntry(e, comps);
-  }
-
-  private addEntry(e: LayerEntry, comps: string[]): FsNode | undefined {
-    const layer = this.layer;
-    const union = this.union;
     if (comps.length === 0) {
       // The root itself (`./`): only its metadata.
-      if (e.type === 'dir') setMeta(union.root, e, layer, union);
+      if (e.type === 'dir') setMeta(this.union.root, e, this.layer, this.union);
       return undefined;
     }
+    return this.addEntry(e, comps, base!);
+  }
+
+  /** `comps`: the cleaned path, or undefined where `name` goes in the last entry's directory (parentDir). */
+  private addEntry(e: LayerEntry, comps: string[] | undefined, name: string): FsNode | undefined {
+    const layer = this.layer;
+    const union = this.union;
     if (e.type === 'other') {
       this.warnings.push(`${e.path}: tar entry type ${JSON.stringify(e.type)} is not a filesystem object; ignored`);
       return undefined;
     }
-    const key = comps.length > 1 ? parentKey(e.path) : undefined;
     let dir: FsNode | undefined;
-    if (key !== undefined && key === this.parentName && this.parentDir) {
-      dir = this.parentDir;
+    if (comps === undefined) {
+      dir = this.parentDir!;
       union.lastDepth = this.parentDepth;
       union.lastLevels = this.parentLevels;
     } else {
+      const key = comps.length > 1 ? parentKey(e.path) : undefined;
       dir = union.resolveDir(comps.slice(0, -1), true, layer, this.implied);
       this.parentName = key;
       this.parentDir = key === undefined || union.lastFollowed ? undefined : dir;
@@ -480,8 +488,7 @@ export class LayerApplier {
       return undefined;
     }
     const dirDepth = union.lastDepth;
-    if (union.lastLevels + 1 > MAX_TREE_DEPTH) throw union.tooManyLevels(comps);
-    const name = comps[comps.length - 1]!;
+    if (union.lastLevels + 1 > MAX_TREE_DEPTH) throw union.tooManyLevels(comps ?? splitPath(e.path));
     const existing = dir.children!.get(name);
 
     if (e.type === 'hardlink') {
