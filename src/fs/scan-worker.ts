@@ -2,8 +2,6 @@
 // from where it lies (the file descriptor is the process's, shared by every thread), checks its
 // digest and diff_id, decompresses, parses the tar and hashes each regular file, and posts the
 // entries back in batches (fs/entry-batch.ts). See fs/layer-feed.ts for the other side.
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { LayerlensError } from '../image/errors.js';
 import { Budget, type Limits } from '../image/limits.js';
@@ -43,26 +41,17 @@ export type ScanReply =
   | { id: number; kind: 'done'; scan: LayerScan }
   | { id: number; kind: 'error'; error: { kind: LayerlensError['kind']; message: string; file?: string; member?: string } | { internal: string } };
 
-/**
- * V8's full collector, reached the one way Node allows at run time (where that fails, the worker
- * simply does without), run once a layer is done (5-25 ms). What a layer leaves behind has lived
- * long enough to be old, and V8 comes back for old garbage seldom: without it a worker held 1 MiB
- * more outside its heap for every layer it had read (debian-big `analyze` 123-126 -> 115-116 MB).
- * Workers no longer need young-generation collections as they read: those were for the fresh
- * 256 KiB buffer zlib's stream hands out per piece, and a worker now inflates into one buffer
- * (layer/compression.ts; without them debian-big gzip `analyze` peaks at 117-118 MB either way).
- */
-const gc: (() => void) | undefined = (() => {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    return vm.runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
-})();
-
 /** A batch is posted once it holds this many entries, or at the end of an input chunk. */
 const BATCH_ENTRIES = 4096;
+
+/**
+ * This thread's batcher: its buffers, grown to a batch's size, serve every layer it reads. What
+ * a worker keeps from layer to layer (this, the read buffers, the inflate buffer) is what keeps
+ * it flat: a layer's leftovers live long enough to be old, and V8 comes back for old garbage
+ * seldom (fresh ones per layer: 1 MiB more per layer read, debian-big `analyze` 123-126 MB;
+ * collecting everything after each layer instead cost 0.4 s of CPU there).
+ */
+const batcher = new EntryBatcher();
 
 async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer[]) => void): Promise<void> {
   const { id } = job;
@@ -75,7 +64,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     locate: () => job.location,
   };
   const budget = new Budget(job.limits, job.counters);
-  const batcher = new EntryBatcher();
+  batcher.take(); // empty already: every job ends with a flush
   const flush = () => {
     if (batcher.count === 0) return;
     const batch = batcher.take();
@@ -115,7 +104,6 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     } else {
       scan = await scanLayer(layer, { verify: job.verify, file: job.file, budget, onProgress, readAhead, hashBlob: job.hashBlob, inflateHere });
     }
-    gc?.();
     post({ id, kind: 'done', scan });
   } catch (e) {
     flush();

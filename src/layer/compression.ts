@@ -112,6 +112,11 @@ function gzipDecoder(onData: (chunk: Buffer) => void, where: { file?: string; me
 /** The output buffer of an in-thread gzip decoder, reused for every piece. */
 const INFLATE_OUT = 256 * 1024;
 const NO_INPUT = Buffer.alloc(0);
+/**
+ * One for every decoder of this thread, from layer to layer: each fills it and hands it to its
+ * consumer within one synchronous write(), so two never hold it at once.
+ */
+const inflateOut = Buffer.allocUnsafeSlow(INFLATE_OUT);
 
 /** What Node's zlib handle offers its own synchronous path (lib/zlib.js processChunkSync). */
 interface ZlibHandle {
@@ -185,7 +190,7 @@ function gzipDecoderHere(onData: (chunk: Buffer) => void, where: { file?: string
   handle.onerror = (message, errno, code) => {
     zlibError ??= Object.assign(new Error(message), { errno, code });
   };
-  const out = Buffer.allocUnsafeSlow(INFLATE_OUT);
+  const out = inflateOut;
   let closed = false;
   const close = () => {
     if (!closed) stream.close();

@@ -118,6 +118,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     // The blob is hashed as its bytes go to the decoder.
     if (hashBlob) blobHash.update(first);
     await decoder.write(first);
+    if (plainIsBlob) buffers.give(first);
   };
 
   const buffers = readBuffers;
