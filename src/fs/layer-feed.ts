@@ -126,7 +126,8 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
   const started: boolean[] = layers.map(() => false);
   let startedCount = 0;
   // The layers by size as stored (which stands for the work of reading them), largest first.
-  const bySize = layers.map((_, i) => i).sort((a, b) => layers[b]!.locate!()!.length - layers[a]!.locate!()!.length || a - b);
+  const stored = layers.map((l) => l.locate!()!.length);
+  const bySize = layers.map((_, i) => i).sort((a, b) => stored[b]! - stored[a]! || a - b);
   /**
    * The next layer to read: the one to apply next if no worker has it yet, else the largest not
    * started. Largest first leaves the small layers to fill in at the end, so that both workers
