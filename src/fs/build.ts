@@ -63,11 +63,14 @@ export async function buildUnion(layers: Layer[], options: BuildOptions): Promis
       applier = union.beginLayer(layer.index, options.keepChanges?.(layer.index) ?? true);
       for (const o of observers) o.beginLayer?.(layer.index);
     },
-    entry: (e) => {
+    entry: (e, sha256) => {
       const node = applier!.add(e);
       for (const o of observers) o.entry?.(e, node);
       if (e.contentAt !== undefined && node) deferred!.note(current!, e);
-      if (node && e.type === 'file') return (digest) => (node.digest = digest);
+      if (node && e.type === 'file') {
+        if (sha256 !== undefined) node.digest = sha256;
+        else if (e.contentAt === undefined) return (digest) => (node.digest = digest);
+      }
     },
     end: (layer, scan) => {
       const changes = applier!.finish();

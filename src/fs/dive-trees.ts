@@ -217,15 +217,20 @@ export class DiveTrees {
     outs.forEach((w, i) => addKid(w.parent, -1 - i));
     const nameOf = (k: number) => (k >= 0 ? this.name(k) : outs[-1 - k]!.name);
     const compare = (a: number, b: number) => (a >= 0 && b >= 0 ? this.compareNames(a, b) : comparePaths(nameOf(a), nameOf(b)));
-    for (const [parent, list] of kids) {
-      if (list.length < 2) continue;
+    // (forEach and index loops: a layer of 100,000 entries would otherwise make an entry pair
+    // per directory and an iterator and an empty list per leaf.)
+    kids.forEach((list, parent) => {
+      if (list.length < 2) return;
       list.sort(compare);
       // A whiteout named twice in one layer is one node.
       if (outs.length) kids.set(parent, list.filter((k, i) => !(k < 0 && i > 0 && list[i - 1]! < 0 && nameOf(list[i - 1]!) === nameOf(k))));
-    }
+    });
     const order: number[] = [];
     const walk = (n: number) => {
-      for (const c of kids.get(n) ?? []) {
+      const list = kids.get(n);
+      if (list === undefined) return;
+      for (let i = 0; i < list.length; i++) {
+        const c = list[i]!;
         if (c >= 0) walk(c);
         order.push(c);
       }
@@ -234,11 +239,15 @@ export class DiveTrees {
 
     if (this.layer === 0) {
       // dive stacks layer 0 onto a copy of layer 0's tree.
-      for (const id of order) if (id >= 0) this.setStacked(id, this.lkSize[this.layerPos.get(id)]!, this.lkDir[this.layerPos.get(id)] === 1);
+      for (let i = 0; i < order.length; i++) {
+        const id = order[i]!;
+        if (id >= 0) this.setStacked(id, this.lkSize[this.layerPos.get(id)]!, this.lkDir[this.layerPos.get(id)] === 1);
+      }
     }
     if (visit) {
       const leaf: DiveLeaf = { path: 0, whiteout: false, size: 0 };
-      for (const k of order) {
+      for (let i = 0; i < order.length; i++) {
+        const k = order[i]!;
         if (k >= 0 && kids.has(k)) continue;
         leaf.whiteout = k < 0 || this.isWhiteout(k);
         const parent = k >= 0 ? this.parentOf.get(k) : outs[-1 - k]!.parent;
@@ -247,7 +256,8 @@ export class DiveTrees {
         if (!visit(leaf, this)) break;
       }
     }
-    for (const k of order) {
+    for (let i = 0; i < order.length; i++) {
+      const k = order[i]!;
       if (k < 0 || this.isWhiteout(k)) {
         const parent = k >= 0 ? this.parentOf.get(k) : outs[-1 - k]!.parent;
         const target = this.child(parent, nameOf(k).slice(WHITEOUT.length));
@@ -264,8 +274,8 @@ export class DiveTrees {
   private isWhiteout(id: number): boolean {
     if (this.nameLen.get(id) < 4) return false;
     const at = this.nameAt.get(id);
-    const u = (i: number) => this.names.unit(at, i);
-    return u(0) === 0x2e && u(1) === 0x77 && u(2) === 0x68 && u(3) === 0x2e;
+    const names = this.names;
+    return names.unit(at, 0) === 0x2e && names.unit(at, 1) === 0x77 && names.unit(at, 2) === 0x68 && names.unit(at, 3) === 0x2e;
   }
 
   private inLayer(id: number): boolean {

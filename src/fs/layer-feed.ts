@@ -37,10 +37,11 @@ export interface FeedOptions {
 export interface LayerVisitor {
   begin?(layer: Layer): void;
   /**
-   * An entry; a regular file's sha256 is given to the function returned, once known, as 32 raw
-   * bytes in a latin1 string (the form FsNode keeps). A file left unhashed (`defer`) gets none.
+   * An entry; a regular file's sha256 (32 raw bytes in a latin1 string, the form FsNode keeps)
+   * comes with it when already known (a worker read the layer), else it is given to the function
+   * returned once its content has streamed past. A file left unhashed (`defer`) gets none.
    */
-  entry(e: LayerEntry): ((sha256: string) => void) | void;
+  entry(e: LayerEntry, sha256?: string): ((sha256: string) => void) | void;
   end?(layer: Layer, scan: LayerScan): void;
 }
 
@@ -230,10 +231,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
           const batch = p.batches.shift()!;
           waitingBytes -= batchBytes(batch);
           if (visitor) {
-            forEachEntry(batch, (e, digest) => {
-              const onDigest = visitor.entry(e);
-              if (onDigest && digest) onDigest(digest);
-            });
+            forEachEntry(batch, (e, digest) => visitor.entry(e, digest));
           }
         }
         if (p.error) throw p.error;
