@@ -21,16 +21,18 @@ function youngSize(): number {
 /**
  * Cap the main thread's young generation at YOUNG_CAP. V8 doubles it, up to 32 MiB on 64-bit,
  * while many of the objects it holds survive, as the union's nodes do: that reserve was a fifth
- * of `analyze`'s peak memory on a large image (debian-big 156-160 MB; capped at 4 MiB, 118-121
- * MB; at 8 MiB, 125-128). The main thread collects more often for it (debian-big gzip 161 ->
- * 317 ms, manyfiles 0.57 -> about 1 s of collections), which did not show in the wall time of
- * interleaved runs: that thread mostly waits for the workers, and where it does not (manyfiles)
- * the 2.6-2.9 s were the same at 4, 8 and 16 MiB. `--max-semi-space-size` is read only at
- * start-up, but the growth factor is read each time V8 grows the space: so after each
- * collection the size is looked at, and once it reaches the cap growth is stopped (the reports
- * of collections come between turns of the event loop, so it may grow once more meanwhile). A
- * worker thread's start-up puts the factor back to V8's default (Node 20, measured: even a value
- * given on the command line is lost), so it is stopped again as each worker comes online.
+ * of `analyze`'s peak memory on a large image (debian-big 156-160 MB; capped at 4 MiB, 114-121
+ * MB; at 8 MiB, 125-128). It costs time where the main thread is the one at work, on images of
+ * hundreds of thousands of files (manyfiles: 3.19-3.47 s at 4 MiB, 3.34 s at 8, 2.90-3.02 s at
+ * 16 or 32, in 245, 252 and 281 MB; interleaved runs); memory is the one that was over its
+ * target on both kinds, so the cap stays at 4 MiB. (A cap growing with the old generation, an
+ * eighth of it, gave manyfiles 3.10 s in 282 MB against 3.23 s in 245 MB.)
+ * `--max-semi-space-size` is read only at start-up, but the growth factor is read each time V8
+ * grows the space: so after each collection the size is looked at, and once it reaches the cap
+ * growth is stopped (the reports of collections come between turns of the event loop, so it may
+ * grow once more meanwhile). A worker thread's start-up puts the factor back to V8's default
+ * (Node 20, measured: even a value given on the command line is lost), so it is stopped again as
+ * each worker comes online.
  */
 export function capYoungGeneration(): void {
   let capped = false;
