@@ -14,13 +14,10 @@ import type { Layer } from '../image/model.js';
 import type { Compression } from '../layer/compression.js';
 import { hashLocation, scanLayer } from '../layer/scan.js';
 import type { LayerEntry } from './entry.js';
-import { contentKey } from './ledger.js';
+import { contentEntry, contentKey, contentLayer } from './ledger.js';
 import type { FsNode } from './node.js';
 import type { BuildObserver } from './observe.js';
 import type { Union } from './union.js';
-
-const layerOf = (key: number) => Math.floor(key / 4294967296);
-const ordinalOf = (key: number) => key % 4294967296;
 
 /** The contents left unhashed in a build, by content key (fs/ledger.ts `contentKey`). */
 export class DeferredContents {
@@ -62,7 +59,7 @@ export class DeferredContents {
     const byLayer = new Map<number, number[]>();
     for (const k of new Set(keys)) {
       if (!this.offsets.has(k)) continue;
-      const l = layerOf(k);
+      const l = contentLayer(k);
       const list = byLayer.get(l);
       if (list) list.push(k);
       else byLayer.set(l, [k]);
@@ -90,7 +87,7 @@ export class DeferredContents {
 
   /** Decompress `layer` again (verified again, unless the build was not), hashing the files of `keys` as they pass. */
   private async readAgain(layer: Layer, keys: number[], out: Map<number, string>): Promise<void> {
-    const wanted = new Map(keys.map((k) => [ordinalOf(k), k]));
+    const wanted = new Map(keys.map((k) => [contentEntry(k), k]));
     let ordinal = 0;
     await scanLayer(layer, {
       verify: this.verify,

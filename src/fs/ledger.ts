@@ -328,6 +328,16 @@ export function contentKey(layer: number, entry: number): number {
   return layer * 4294967296 + entry;
 }
 
+/** The layer of a content key. */
+export function contentLayer(key: number): number {
+  return Math.floor(key / 4294967296);
+}
+
+/** The entry ordinal of a content key. */
+export function contentEntry(key: number): number {
+  return key % 4294967296;
+}
+
 function sameXattrs(a: Map<string, Buffer> | undefined, b: Map<string, Buffer> | undefined): boolean {
   const sa = a?.size ?? 0;
   if (sa !== (b?.size ?? 0)) return false;

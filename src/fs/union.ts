@@ -459,11 +459,14 @@ export class LayerApplier {
       if (e.type === 'dir') setMeta(this.union.root, e, this.layer, this.union);
       return undefined;
     }
-    return this.addEntry(e, comps, base!);
+    return this.addEntry(e, comps, base!, comps.length > 1 ? key : undefined);
   }
 
-  /** `comps`: the cleaned path, or undefined where `name` goes in the last entry's directory (parentDir). */
-  private addEntry(e: LayerEntry, comps: string[] | undefined, name: string): FsNode | undefined {
+  /**
+   * `comps`: the cleaned path, or undefined where `name` goes in the last entry's directory
+   * (parentDir). `key`: the entry's parentKey, where its parent is not the root.
+   */
+  private addEntry(e: LayerEntry, comps: string[] | undefined, name: string, key?: string): FsNode | undefined {
     const layer = this.layer;
     const union = this.union;
     if (e.type === 'other') {
@@ -476,7 +479,6 @@ export class LayerApplier {
       union.lastDepth = this.parentDepth;
       union.lastLevels = this.parentLevels;
     } else {
-      const key = comps.length > 1 ? parentKey(e.path) : undefined;
       dir = union.resolveDir(comps.slice(0, -1), true, layer, this.implied);
       this.parentName = key;
       this.parentDir = key === undefined || union.lastFollowed ? undefined : dir;

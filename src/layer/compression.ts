@@ -160,7 +160,7 @@ function handleInflates(): boolean {
   try {
     const plain = Buffer.from('layerlens '.repeat(100));
     const input = zlib.gzipSync(plain);
-    const out = Buffer.alloc(INFLATE_OUT);
+    const out = inflateOut;
     let failed = false;
     gz.handle.onerror = () => (failed = true);
     gz.handle.writeSync(zlib.constants.Z_FINISH, input, 0, input.length, out, 0, INFLATE_OUT);

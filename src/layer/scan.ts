@@ -253,7 +253,6 @@ async function* readLocation(loc: BlobLocation, buffers: ReadBuffers, ahead: boo
   }
 }
 
-
 /**
  * The sha256 of the bytes at `loc`, read in this thread with plain reads (readLocation) and
  * hashed as they come. `between`, if given, is awaited after each chunk; reading stops, with
