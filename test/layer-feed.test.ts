@@ -179,6 +179,39 @@ describe('the order layers are read in', () => {
   });
 });
 
+describe('workers with nothing left to read', () => {
+  it('end as soon as every layer is handed out, not with the last layer applied', async () => {
+    // Layer 2, the largest, is read by one worker while the other reads layers 0 and 1 and then
+    // has nothing left: it must be gone while layer 2 is still being read and applied.
+    const big = tar();
+    for (let i = 0; i < 24; i++) big.file(`big/f${i}`, createHash('sha512').update(String(i)).digest().toString('hex').repeat(8192));
+    const img = layout([{ tar: files(0, 3) }, { tar: files(1, 3) }, { tar: big }]);
+    const { image: im, file } = await openImage(img);
+    let exited = 0;
+    const count = (w: import('node:worker_threads').Worker) => w.once('exit', () => exited++);
+    process.on('worker', count);
+    try {
+      let exitedAtEnd = -1;
+      const applied: number[] = [];
+      await feedLayers(im.layers, { verify: true, file: im.file, workers: 2 }, new Budget(resolveLimits()), {
+        entry: () => undefined,
+        end: (l) => {
+          applied.push(l.index);
+          if (l.index === 2) exitedAtEnd = exited;
+        },
+      });
+      expect(applied).toEqual([0, 1, 2]);
+      expect(exitedAtEnd).toBe(1);
+      // And the one that read the last layer ends with the pass, as before.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(exited).toBe(2);
+    } finally {
+      process.off('worker', count);
+      await file.close();
+    }
+  });
+});
+
 describe('large files in a layer read by a worker', () => {
   it('a layer of large files: the same listing, each large file in its place among the small ones', async () => {
     // Incompressible content, so that the layer is large as stored too.

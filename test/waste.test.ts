@@ -10,7 +10,9 @@ import { DiveTally, type DiveMetrics } from '../src/analysis/dive.js';
 import { goSortArray } from '../src/analysis/gosort.js';
 import type { WasteResult } from '../src/analysis/waste.js';
 import type { LayerEntry } from '../src/fs/entry.js';
+import { buildUnion } from '../src/fs/build.js';
 import { compileGlob, pathMatcher } from '../src/fs/glob.js';
+import { openImage } from '../src/source/open-image.js';
 import { dockerArchive, image, tar, tempDir, type TarBuilder } from './helpers/builders.js';
 import { parseJson, run } from './helpers/cli.js';
 import { HAS_SHARED, corpus, fixture } from './helpers/shared.js';
@@ -320,6 +322,48 @@ describe("dive's figures: its own unit tests, on synthetic trees", () => {
     expect(stopped.efficiency).toBe(9 / 10);
     // dive's sizes still count every entry.
     expect(stopped.sizeBytes).toBe(109);
+  });
+
+  // A whiteout leaf and a node of the same name in one layer (checked against dive's rules by hand).
+  const sameName: Record<string, Array<Array<[string, number]>>> = {
+    // One whiteout named twice is one leaf: the first one's.
+    twice: [[['d/x', 10], ['d/y', 5]], [['d/.wh.x', 3], ['d/.wh.x', 7], ['d/y', 6]]],
+    // A whiteout leaf whose name a later entry passes through is a directory instead (the leaf
+    // is dropped): /w is counted at layer 0 twice (the file, and layer 0's `.wh.w`) and once above.
+    leafThenDir: [[['w', 4], ['.wh.w', 0]], [['.wh.w', 9], ['.wh.w/c', 2], ['w', 1]]],
+    dirThenLeaf: [[['w', 4]], [['.wh.w/c', 2], ['.wh.w', 9], ['w', 8]]],
+    // Layer 0 keeps its whiteouts as nodes, and stacks them as whiteouts.
+    layer0: [[['.wh.k', 5], ['k', 3], ['m/', 0], ['m/n', 2]], [['k', 1], ['.wh.m', 0]]],
+  };
+  const expected: Record<string, Pick<DiveMetrics, 'efficiency' | 'sizeBytes' | 'wastedBytes' | 'inefficientFiles'>> = {
+    twice: { efficiency: 5 / 21, sizeBytes: 31, wastedBytes: 21, inefficientFiles: [{ path: '/d/y', count: 2, wastedBytes: 11 }, { path: '/d/x', count: 2, wastedBytes: 10 }] },
+    leafThenDir: { efficiency: 2 / 7, sizeBytes: 16, wastedBytes: 5, inefficientFiles: [{ path: '/w', count: 3, wastedBytes: 5 }] },
+    dirThenLeaf: { efficiency: 9 / 21, sizeBytes: 23, wastedBytes: 12, inefficientFiles: [{ path: '/w', count: 2, wastedBytes: 12 }] },
+    layer0: { efficiency: 0.5, sizeBytes: 11, wastedBytes: 4, inefficientFiles: [{ path: '/k', count: 3, wastedBytes: 4 }] },
+  };
+  it('a whiteout named twice, or also a directory, in one layer: one node, as dive makes it', () => {
+    for (const [name, layers] of Object.entries(sameName)) {
+      const d = diveOf(...layers);
+      expect({ efficiency: d.efficiency, sizeBytes: d.sizeBytes, wastedBytes: d.wastedBytes, inefficientFiles: d.inefficientFiles }, name).toEqual(expected[name]);
+    }
+  });
+
+  it('gives the same figures whether the layers are read in worker threads or on this thread', async () => {
+    const layers = Object.values(sameName).flat();
+    const file = archive(...layers.map((l) => l.reduce((t, [p, size]) => (p.endsWith('/') ? t.dir(p) : t.file(p, 'x'.repeat(size))), tar())));
+    const { image: im, file: handle } = await openImage(file);
+    try {
+      const figures = async (workers: number) => {
+        const tally = new DiveTally();
+        await buildUnion(im.layers, { verify: true, file: im.file, observers: [tally], workers });
+        return tally.metrics();
+      };
+      const here = await figures(0);
+      expect(here.inefficientFileCount).toBeGreaterThan(0);
+      expect(await figures(2)).toEqual(here);
+    } finally {
+      await handle.close();
+    }
   });
 
   it('sorts the inefficient files as Go sort.Sort does, then lists them largest first', () => {

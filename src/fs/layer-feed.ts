@@ -119,6 +119,8 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
   const pending: Pending[] = layers.map(() => ({ batches: [] }));
   const idle: Worker[] = [];
   const pool: Worker[] = [];
+  /** Workers ended early: every layer was handed out, and they had nothing left to do. */
+  const retired = new Set<Worker>();
   let wake: (() => void) | undefined;
   let failed: Error | undefined;
   /** The layer being applied. */
@@ -178,8 +180,20 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         spareCore,
         defer: options.defer ?? false,
         hashBlob: !hashHere,
+        progress: options.onProgress !== undefined,
       };
       idle.pop()!.postMessage(job);
+    }
+  };
+
+  // Once every layer is handed out, an idle worker has nothing left to do: ended now, its memory
+  // (an isolate, its heap and buffers: 10-20 MiB) is not there while the last layers are applied.
+  const retire = () => {
+    if (startedCount < layers.length) return;
+    while (idle.length > 0) {
+      const w = idle.pop()!;
+      retired.add(w);
+      void w.terminate();
     }
   };
 
@@ -203,6 +217,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
           else p.error = replyError(reply.error);
           idle.push(w);
           start();
+          retire();
         }
         wake?.();
       });
@@ -211,8 +226,8 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         wake?.();
       });
       w.on('exit', (code) => {
-        // Only terminate() below ends a worker; any other exit loses its layer.
-        if (!done) failed ??= new Error(`a layer worker stopped (exit code ${code})`);
+        // Only terminate() ends a worker; any other exit loses its layer.
+        if (!done && !retired.has(w)) failed ??= new Error(`a layer worker stopped (exit code ${code})`);
         wake?.();
       });
       pool.push(w);

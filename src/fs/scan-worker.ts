@@ -33,6 +33,8 @@ export interface ScanJob {
   defer: boolean;
   /** Hash the blob here; false: the thread that posted the job hashes it, if compressed (layer/scan.ts `hashBlob`). */
   hashBlob: boolean;
+  /** Post the stored bytes read so far as they are read (someone shows progress). */
+  progress: boolean;
 }
 
 export type ScanReply =
@@ -41,8 +43,9 @@ export type ScanReply =
   | { id: number; kind: 'done'; scan: LayerScan }
   | { id: number; kind: 'error'; error: { kind: LayerlensError['kind']; message: string; file?: string; member?: string } | { internal: string } };
 
-/** A batch is posted once it holds this many entries, or at the end of an input chunk. */
+/** A batch is posted once it holds this many entries, or at the end of an input chunk once it holds FLUSH_ENTRIES. */
 const BATCH_ENTRIES = 4096;
+const FLUSH_ENTRIES = 256;
 
 /**
  * This thread's batcher: its buffers, grown to a batch's size, serve every layer it reads (each
@@ -71,9 +74,12 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     post({ id, kind: 'batch', batch }, [batch.numbers.buffer as ArrayBuffer, batch.digests.buffer as ArrayBuffer, batch.names.buffer as ArrayBuffer]);
   };
   const compressed = (declaredLayerCompression(job.layer) ?? 'none') !== 'none';
+  // At the start of each input chunk, the entries of the last one go out if there are enough of
+  // them to be worth a message (each costs its three buffers and a turn of the other thread's
+  // loop); the stored bytes read so far only if someone shows them.
   const onProgress = (bytes: number) => {
-    flush();
-    post({ id, kind: 'progress', bytes });
+    if (batcher.count >= FLUSH_ENTRIES) flush();
+    if (job.progress) post({ id, kind: 'progress', bytes });
   };
   // Reading on the thread pool a chunk ahead overlaps the copy out of the page cache with
   // hashing: worth it for one layer with a core to spare, and for a compressed layer (whose
