@@ -179,6 +179,68 @@ describe('the order layers are read in', () => {
   });
 });
 
+describe('the backlog: entries read ahead and not yet applied', () => {
+  // A visitor that is slow on layer 0, while layer 1 (20,000 files) is read meanwhile.
+  const sleep = new Int32Array(new SharedArrayBuffer(4));
+  const img = () => {
+    const many = tar();
+    for (let i = 0; i < 20000; i++) many.file(`m/${i}`, '');
+    return layout([{ tar: files(0, 300) }, { tar: many }]);
+  };
+  async function feed(file: string, backlogBytes: number): Promise<{ max: number; entries: number[] }> {
+    const { image: im, file: handle } = await openImage(file);
+    try {
+      let max = 0;
+      const entries = [0, 0];
+      let layer = 0;
+      await feedLayers(im.layers, { verify: true, file: im.file, workers: 2, backlogBytes, onBacklog: (b) => (max = Math.max(max, b)) }, new Budget(resolveLimits()), {
+        begin: (l) => (layer = l.index),
+        entry: () => {
+          if (layer === 0 && entries[0]! % 10 === 0) Atomics.wait(sleep, 0, 0, 10);
+          entries[layer]!++;
+        },
+      });
+      return { max, entries };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  it('stays within its limit, a layer read ahead stopping in its middle', async () => {
+    const file = img();
+    // Without a limit that matters, the whole of layer 1 waits while layer 0 is applied...
+    const free = await feed(file, 1 << 30);
+    expect(free.entries).toEqual([301, 20000]);
+    expect(free.max).toBeGreaterThan(2e6);
+    // ... with one, the reader stops once past it (a batch over it at most, per reader).
+    const bounded = await feed(file, 64 * 1024);
+    expect(bounded.entries).toEqual([301, 20000]);
+    expect(bounded.max).toBeLessThan(1.2e6);
+  });
+
+  it('never stalls the pass, whichever layers are read ahead', async () => {
+    // Largest layers in the middle and at the end, so that readers stop on layers read ahead
+    // while the layer to apply next has no reader yet: those must then go on.
+    for (const sizes of [[1, 2, 400, 300], [5, 1, 1, 600, 2, 500], [300, 1, 300, 1, 300]]) {
+      const file = layout(sizes.map((n, i) => ({ tar: files(i, n) })));
+      const { image: im, file: handle } = await openImage(file);
+      try {
+        for (const workers of [2, 3]) {
+          const seen: number[] = sizes.map(() => 0);
+          let layer = 0;
+          await feedLayers(im.layers, { verify: true, file: im.file, workers, backlogBytes: 1 }, new Budget(resolveLimits()), {
+            begin: (l) => (layer = l.index),
+            entry: () => void seen[layer]!++,
+          });
+          expect(seen, `${sizes} ${workers}`).toEqual(sizes.map((n) => n + 1));
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+  });
+});
+
 describe('workers with nothing left to read', () => {
   it('end as soon as every layer is handed out, not with the last layer applied', async () => {
     // Layer 2, the largest, is read by one worker while the other reads layers 0 and 1 and then

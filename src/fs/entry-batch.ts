@@ -33,6 +33,11 @@ export interface EntryBatch {
   xattrs: [number, [string, Uint8Array][]][];
 }
 
+/** The memory a batch holds (what crosses between threads). */
+export function batchBytes(b: EntryBatch): number {
+  return b.numbers.byteLength + b.digests.byteLength + b.names.byteLength;
+}
+
 /** Collects entries (each with its sha256 when a regular file) into batches. */
 export class EntryBatcher {
   private numbers = new Float64Array(SLOTS * 256);

@@ -15,7 +15,8 @@ import { checkLayerScan, hashBlobAt, scanLayer, type LayerScan } from '../layer/
 import { workerScript } from '../layer/threads.js';
 import { scanLayerEntries } from './layer-entries.js';
 import type { LayerEntry } from './entry.js';
-import { forEachEntry, type EntryBatch } from './entry-batch.js';
+import { Backlog } from './backlog.js';
+import { batchBytes, forEachEntry, type EntryBatch } from './entry-batch.js';
 import type { ScanJob, ScanReply } from './scan-worker.js';
 
 export interface FeedOptions {
@@ -31,6 +32,10 @@ export interface FeedOptions {
    * (fs/deferred.ts hashes the few that matter afterwards).
    */
   defer?: boolean;
+  /** Entries read and not yet applied (fs/backlog.ts), in batch bytes, beyond which readers stop: for tests. */
+  backlogBytes?: number;
+  /** Told the backlog's bytes as each batch arrives: for tests and measurements. */
+  onBacklog?: (bytes: number) => void;
 }
 
 /** What receives the layers: each layer's entries in tar order, between begin and end. */
@@ -48,12 +53,6 @@ export interface LayerVisitor {
 /** Below this many stored bytes, starting threads costs more than it saves. */
 const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 const MAX_WORKERS = 4;
-/** Entries read ahead, in batch bytes, beyond which no further layer is started. */
-const AHEAD_BYTES = 16 * 1024 * 1024;
-
-function batchBytes(b: EntryBatch): number {
-  return b.numbers.byteLength + b.digests.byteLength + b.names.byteLength;
-}
 
 /**
  * How many worker threads to read these layers with: one per core up to the number of layers
@@ -140,21 +139,22 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
    */
   const pick = (): number => (started[current] ? bySize.find((i) => !started[i])! : current);
   let done = false;
-  /** Memory held by batches not yet applied. */
-  let waitingBytes = 0;
+  /** Batches read and not yet applied. */
+  const backlog = new Backlog(layers.length, undefined, options.backlogBytes);
   /** The blob digests this thread computes (one after another), by layer. */
   const blobDigests: Array<Promise<Digest | undefined> | undefined> = [];
   let hashingDone: Promise<void> = Promise.resolve();
 
   const start = () => {
-    // A worker takes the next layer while the entries waiting for their turn stay under a
-    // budget: a small layer after a large one is read meanwhile, and a layer of a hundred
-    // thousand files does not pile up behind another.
+    // A worker takes the next layer while the entries waiting for their turn stay under the
+    // backlog's limit: a small layer after a large one is read meanwhile, and no layer is
+    // started only to stop at once.
     while (idle.length > 0 && startedCount < layers.length) {
       const next = pick();
-      if (next !== current && waitingBytes >= AHEAD_BYTES) break;
+      if (next !== current && backlog.bytes >= backlog.limit) break;
       started[next] = true;
       startedCount++;
+      if (next === current) backlog.currentRead();
       const layer = layers[next]!;
       const location = layer.locate!()!;
       // With a core to spare, this thread hashes a compressed blob while the worker inflates
@@ -181,6 +181,8 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         defer: options.defer ?? false,
         hashBlob: !hashHere,
         progress: options.onProgress !== undefined,
+        backlog: backlog.shared,
+        backlogBytes: backlog.limit,
       };
       idle.pop()!.postMessage(job);
     }
@@ -209,7 +211,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         const p = pending[reply.id]!;
         if (reply.kind === 'batch') {
           p.batches.push(reply.batch);
-          waitingBytes += batchBytes(reply.batch);
+          options.onBacklog?.(backlog.bytes);
         }
         else if (reply.kind === 'progress') options.onProgress?.(layers[reply.id]!, reply.bytes);
         else {
@@ -244,10 +246,10 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         if (failed) throw failed;
         while (p.batches.length > 0) {
           const batch = p.batches.shift()!;
-          waitingBytes -= batchBytes(batch);
           if (visitor) {
             forEachEntry(batch, (e, digest) => visitor.entry(e, digest));
           }
+          backlog.applied(current, batchBytes(batch));
         }
         if (p.error) throw p.error;
         if (p.scan) break;
@@ -266,6 +268,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
       scans.push(scan);
       visitor?.end?.(layer, scan);
       current++;
+      backlog.apply(current, started[current] ?? false);
       start();
     }
     budget.bytes = Number(counters[0]);

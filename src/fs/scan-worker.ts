@@ -10,7 +10,8 @@ import { declaredLayerCompression } from '../image/mediatypes.js';
 import { scanLayer, type LayerScan } from '../layer/scan.js';
 import { scanLayerEntries } from './layer-entries.js';
 import type { LayerEntry } from './entry.js';
-import { EntryBatcher, type EntryBatch } from './entry-batch.js';
+import { Backlog } from './backlog.js';
+import { EntryBatcher, batchBytes, type EntryBatch } from './entry-batch.js';
 
 /** What a layer is, without its functions (which cannot cross threads). */
 export type LayerInfo = Pick<Layer, 'index' | 'digest' | 'size' | 'mediaType' | 'mediaTypeAssumed' | 'diffId' | 'member'>;
@@ -35,6 +36,9 @@ export interface ScanJob {
   hashBlob: boolean;
   /** Post the stored bytes read so far as they are read (someone shows progress). */
   progress: boolean;
+  /** The pass's backlog (fs/backlog.ts), shared, and its limit. */
+  backlog: Int32Array;
+  backlogBytes: number;
 }
 
 export type ScanReply =
@@ -68,10 +72,15 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     locate: () => job.location,
   };
   const budget = new Budget(job.limits, job.counters);
+  const backlog = new Backlog(0, job.backlog, job.backlogBytes);
   const flush = () => {
     if (batcher.count === 0) return;
     const batch = batcher.take();
+    const bytes = batchBytes(batch);
+    backlog.posted(id, bytes);
     post({ id, kind: 'batch', batch }, [batch.numbers.buffer as ArrayBuffer, batch.digests.buffer as ArrayBuffer, batch.names.buffer as ArrayBuffer]);
+    // Too far ahead of the thread applying the entries: wait here, in the middle of the layer.
+    backlog.waitTurn(id);
   };
   const compressed = (declaredLayerCompression(job.layer) ?? 'none') !== 'none';
   // At the start of each input chunk, the entries of the last one go out if there are enough of
