@@ -43,4 +43,32 @@ describe('capYoungGeneration', () => {
     // At the cap, or one doubling past it where V8 grew again before the collection was reported.
     for (const size of youngGenerationAfterLoad(true)) expect(size).toBeLessThanOrEqual(8);
   });
+
+  it("leaves a worker thread's young generation its own size: the cap's setting is the whole process's", () => {
+    // A worker allowed 4 MiB, whose objects survive, started once the cap holds.
+    const script = `
+      import v8 from 'node:v8';
+      import { Worker } from 'node:worker_threads';
+      const { capYoungGeneration } = await import(${JSON.stringify(HEAP)});
+      capYoungGeneration();
+      const kept = [];
+      for (let step = 0; step < 50; step++) {
+        for (let i = 0; i < 10000; i++) kept.push({ i, name: 'n' + i });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const src = "const v8 = require('node:v8'); const kept = []; for (let i = 0; i < 300000; i++) kept.push({ i, n: 'n' + i });" +
+        "require('node:worker_threads').parentPort.postMessage(v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space').space_size / 1048576);";
+      const sizes = [];
+      for (let k = 0; k < 2; k++) {
+        const w = new Worker(src, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+        sizes.push(await new Promise((resolve) => w.once('message', resolve)));
+        await w.terminate();
+      }
+      console.log(sizes.join(' '));
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    // Pinned at V8's starting size by the cap, it would be 2.
+    expect(r.stdout.trim()).toBe('4 4');
+  });
 });

@@ -14,6 +14,24 @@ function stopGrowth(): void {
   }
 }
 
+/**
+ * The starting size, in MiB, of a worker thread's semi-spaces (its young generation holds two;
+ * fs/layer-feed.ts lets it reach 4 MiB). The growth factor set below is the whole process's, so
+ * it pins each worker's young generation at V8's starting 1 MiB as well: a worker reading
+ * manyfiles collected 260-320 times (0.22-0.30 s). A worker's heap takes its starting size from
+ * the flags as it is made: at 2 MiB, 128-156 collections (0.13-0.19 s), manyfiles `analyze`
+ * 3.92 against 4.26 s (0.4 s less CPU) in 5 MB more; debian-big the same time, 3 MB more.
+ */
+const WORKER_SEMI_SPACE_MIB = 2;
+
+function sizeWorkers(): void {
+  try {
+    v8.setFlagsFromString(`--min-semi-space-size=${WORKER_SEMI_SPACE_MIB}`);
+  } catch {
+    // not a V8 that has the flag: nothing changes
+  }
+}
+
 function youngSize(): number {
   return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }
@@ -43,5 +61,12 @@ export function capYoungGeneration(): void {
     stopGrowth();
   };
   new PerformanceObserver(check).observe({ entryTypes: ['gc'] });
-  process.on('worker', (worker) => worker.once('online', () => capped && stopGrowth()));
+  // Read when an isolate is made: this thread's is made already, the workers' are not.
+  sizeWorkers();
+  process.on('worker', (worker) =>
+    worker.once('online', () => {
+      sizeWorkers();
+      if (capped) stopGrowth();
+    }),
+  );
 }
