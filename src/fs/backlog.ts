@@ -25,15 +25,15 @@ function kib(bytes: number): number {
 }
 
 export class Backlog {
-  readonly shared: Int32Array;
-
-  /** For `layers` layers; a reading thread passes the `shared` array it was given. */
+  /** A reading thread's view of the backlog the applying thread made (forLayers) and shared. */
   constructor(
-    layers: number,
-    shared?: Int32Array,
+    readonly shared: Int32Array,
     readonly limit = BACKLOG_BYTES,
-  ) {
-    this.shared = shared ?? new Int32Array(new SharedArrayBuffer(4 * (LAYER + layers)));
+  ) {}
+
+  /** A new backlog, in shared memory, for a pass over `layers` layers. */
+  static forLayers(layers: number, limit = BACKLOG_BYTES): Backlog {
+    return new Backlog(new Int32Array(new SharedArrayBuffer(4 * (LAYER + layers))), limit);
   }
 
   /** Bytes of batches waiting, in all. */

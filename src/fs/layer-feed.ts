@@ -10,7 +10,7 @@ import { LayerlensError } from '../image/errors.js';
 import { Budget, resolveLimits, sharedBudgetCounters, type Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
 import type { Digest } from '../image/digest.js';
-import { declaredLayerCompression } from '../image/mediatypes.js';
+import { declaresCompressedLayer } from '../image/mediatypes.js';
 import { checkLayerScan, hashBlobAt, scanLayer, type LayerScan } from '../layer/scan.js';
 import { workerScript } from '../layer/threads.js';
 import { scanLayerEntries } from './layer-entries.js';
@@ -140,7 +140,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
   const pick = (): number => (started[current] ? bySize.find((i) => !started[i])! : current);
   let done = false;
   /** Batches read and not yet applied. */
-  const backlog = new Backlog(layers.length, undefined, options.backlogBytes);
+  const backlog = Backlog.forLayers(layers.length, options.backlogBytes);
   /** The blob digests this thread computes (one after another), by layer. */
   const blobDigests: Array<Promise<Digest | undefined> | undefined> = [];
   let hashingDone: Promise<void> = Promise.resolve();
@@ -159,7 +159,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
       const location = layer.locate!()!;
       // With a core to spare, this thread hashes a compressed blob while the worker inflates
       // it: the worker's own work (its tar's hash, the parse) is then what sets the pace.
-      const hashHere = spareCore && (declaredLayerCompression(layer) ?? 'none') !== 'none';
+      const hashHere = spareCore && declaresCompressedLayer(layer);
       if (hashHere) {
         const where = { file: options.file, member: layer.member };
         const digest = hashingDone.then(() => hashBlobAt(location, () => done || failed !== undefined, where));

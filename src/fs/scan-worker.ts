@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { LayerlensError } from '../image/errors.js';
 import { Budget, type Limits } from '../image/limits.js';
 import type { BlobLocation, Layer } from '../image/model.js';
-import { declaredLayerCompression } from '../image/mediatypes.js';
+import { declaresCompressedLayer } from '../image/mediatypes.js';
 import { scanLayer, type LayerScan } from '../layer/scan.js';
 import { scanLayerEntries } from './layer-entries.js';
 import type { LayerEntry } from './entry.js';
@@ -72,7 +72,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     locate: () => job.location,
   };
   const budget = new Budget(job.limits, job.counters);
-  const backlog = new Backlog(0, job.backlog, job.backlogBytes);
+  const backlog = new Backlog(job.backlog, job.backlogBytes);
   const flush = () => {
     if (batcher.count === 0) return;
     const batch = batcher.take();
@@ -82,7 +82,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     // Too far ahead of the thread applying the entries: wait here, in the middle of the layer.
     backlog.waitTurn(id);
   };
-  const compressed = (declaredLayerCompression(job.layer) ?? 'none') !== 'none';
+  const compressed = declaresCompressedLayer(job.layer);
   // At the start of each input chunk, the entries of the last one go out if there are enough of
   // them to be worth a message (each costs its three buffers and a turn of the other thread's
   // loop); the stored bytes read so far only if someone shows them.

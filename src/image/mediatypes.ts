@@ -42,6 +42,11 @@ export function declaredLayerCompression(layer: { mediaType?: string; mediaTypeA
   return layer.mediaTypeAssumed ? undefined : layerCompressionFromMediaType(layer.mediaType);
 }
 
+/** A layer's own media type says it is compressed (gzip or zstd). */
+export function declaresCompressedLayer(layer: { mediaType?: string; mediaTypeAssumed?: boolean }): boolean {
+  return (declaredLayerCompression(layer) ?? 'none') !== 'none';
+}
+
 /** Encrypted layers (ocicrypt) cannot be read without keys. */
 export function isEncryptedLayerMediaType(mt: string | undefined): boolean {
   return !!mt && /\+encrypted$/.test(mt);
