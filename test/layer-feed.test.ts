@@ -310,7 +310,8 @@ describe('entry batches', () => {
     const batch = b.take();
     expect(b.count).toBe(0);
     const out: Array<[LayerEntry, Buffer | undefined]> = [];
-    forEachEntry(structuredClone(batch), (e, d) => out.push([e, d === undefined ? undefined : Buffer.from(d, 'latin1')]));
+    // The entry object is filled anew for each entry: copies are kept.
+    forEachEntry(structuredClone(batch), (e, d) => out.push([{ ...e }, d === undefined ? undefined : Buffer.from(d, 'latin1')]));
     expect(out).toHaveLength(1800);
     for (let i = 0; i < out.length; i++) {
       const [e, d] = entries[i % entries.length]!;

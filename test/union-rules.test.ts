@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeChange, type Change } from '../src/fs/changes.js';
 import { flatten, type FlatRecord } from '../src/fs/flat.js';
 import { Union } from '../src/fs/union.js';
+import { WasteLedger } from '../src/fs/ledger.js';
 import { baseName, parentKey, splitPath } from '../src/fs/path.js';
 import { goCleanComponents } from '../src/fs/dive-trees.js';
 import fc from 'fast-check';
@@ -191,6 +192,80 @@ describe('replacing', () => {
       ['+', 'added', 'file', 6, '/f'],
       ['+', 'added', 'dir', 0, '/s'],
     ]);
+  });
+});
+
+describe('a lower non-directory written over', () => {
+  // The node is renewed in place: nothing of what it was may be left on it (link target, device
+  // numbers, xattrs, a hard link's group and content source), whether the layer's changes are
+  // tracked or not, and the waste ledger must still see what was there.
+  const lower = () =>
+    tar()
+      .file('f', 'same', { mode: 0o644, pax: { 'SCHILY.xattr.user.a': 'x' } })
+      .hardlink('h', 'f')
+      .symlink('l', 'target')
+      .special('char', 'c', { mode: 0o600, devmajor: 1, devminor: 3 })
+      .file('g', 'old g')
+      .file('k', 'kept');
+  const upper = () =>
+    tar()
+      .file('f', 'same', { mode: 0o600 })
+      .file('h', 'new h')
+      .file('l', 'now a file')
+      .symlink('c', 'elsewhere')
+      .hardlink('g', 'k');
+
+  async function untracked() {
+    const union = new Union();
+    const ledger = new WasteLedger();
+    union.observer = ledger;
+    for (const [i, l] of [lower(), upper()].entries()) {
+      const applier = union.beginLayer(i, false);
+      ledger.beginLayer(i);
+      for (const e of await layerEntries(l, i)) ledger.entry(e, applier.add(e));
+      applier.finish();
+      ledger.endLayer();
+    }
+    return { union, ledger };
+  }
+
+  it('leaves nothing of the old node, tracked or not', async () => {
+    const tracked = await stack(lower(), upper());
+    const { union, ledger } = await untracked();
+    const records = flatten(union);
+    expect(listing(union)).toEqual(listing(tracked.union));
+    expect(record(records, '/f')).toMatchObject({ type: 'file', mode: 0o600, sha256: sha('same'), hardlinkGroup: null, links: 1, layer: 1 });
+    expect(record(records, '/h')).toMatchObject({ type: 'file', sha256: sha('new h'), linkTarget: null, hardlinkGroup: null, links: 1 });
+    expect(record(records, '/l')).toMatchObject({ type: 'file', sha256: sha('now a file'), linkTarget: null, size: 10 });
+    expect(record(records, '/c')).toMatchObject({ type: 'symlink', linkTarget: 'elsewhere', devMajor: null, devMinor: null, mode: 0o777 });
+    expect(record(records, '/g')).toMatchObject({ type: 'hardlink', sha256: sha('kept'), linkTarget: '/k', links: 2 });
+    expect(union.lookup('/f')!.xattrs).toBeUndefined();
+    expect(tracked.changeSets[1]!.changes.map(brief)).toEqual([
+      ['~', 'modified (type, mode)', 'symlink', 0, '/c'],
+      ['~', 'modified (mode, xattrs)', 'file', 4, '/f'],
+      ['~', 'modified (content, size)', 'hardlink', 0, '/g'],
+      ['~', 'modified (content, size, xattrs)', 'file', 5, '/h'],
+      ['~', 'modified (type, mode)', 'file', 10, '/l'],
+    ]);
+    // What the ledger was told of each copy hidden: its path, size, layer and why.
+    const hidden = Array.from({ length: ledger.hiddenCount }, (_, i) => ledger.copy(i)).map((c) => [c.path, c.size, c.layer, c.by, c.why]);
+    expect(hidden.sort()).toEqual([
+      ['/f', 4, 0, 1, 'metadata-only'],
+      ['/g', 5, 0, 1, 'overwritten'],
+    ]);
+  });
+
+  it('is the same node, renewed, where changes are not tracked', async () => {
+    const union = new Union();
+    const first = union.beginLayer(0, false);
+    for (const e of await layerEntries(lower(), 0)) first.add(e);
+    first.finish();
+    const before = ['/f', '/h', '/l', '/c', '/g'].map((p) => union.lookup(p));
+    const second = union.beginLayer(1, false);
+    for (const e of await layerEntries(upper(), 1)) second.add(e);
+    second.finish();
+    // /g is a hard link now: made anew, as a hard link entry always is.
+    expect(['/f', '/h', '/l', '/c', '/g'].map((p, i) => union.lookup(p) === before[i])).toEqual([true, true, true, true, false]);
   });
 });
 

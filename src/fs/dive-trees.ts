@@ -216,7 +216,8 @@ export class DiveTrees {
     for (let p = 0; p < this.touchedCount; p++) addKid(this.parentOf.get(this.touched[p]!), this.touched[p]!);
     outs.forEach((w, i) => addKid(w.parent, -1 - i));
     const nameOf = (k: number) => (k >= 0 ? this.name(k) : outs[-1 - k]!.name);
-    const compare = (a: number, b: number) => (a >= 0 && b >= 0 ? this.compareNames(a, b) : comparePaths(nameOf(a), nameOf(b)));
+    const compare = (a: number, b: number) =>
+      a >= 0 ? (b >= 0 ? this.compareNames(a, b) : this.compareToName(a, nameOf(b))) : b >= 0 ? -this.compareToName(b, nameOf(a)) : comparePaths(nameOf(a), nameOf(b));
     // (forEach and index loops: a layer of 100,000 entries would otherwise make an entry pair
     // per directory and an iterator and an empty list per leaf.)
     kids.forEach((list, parent) => {
@@ -345,6 +346,21 @@ export class DiveTrees {
       return comparePaths(this.name(a), this.name(b));
     }
     return la - lb;
+  }
+
+  /** Bytewise order of a slot's name and a string (a whiteout leaf's), the slot's read from the pool. */
+  private compareToName(a: number, name: string): number {
+    const pa = this.nameAt.get(a);
+    const la = this.nameLen.get(a);
+    const n = Math.min(la, name.length);
+    for (let i = 0; i < n; i++) {
+      const x = this.names.unit(pa, i);
+      const y = name.charCodeAt(i);
+      if (x === y) continue;
+      if (x < 0x80 && y < 0x80) return x - y;
+      return comparePaths(this.name(a), name);
+    }
+    return la - name.length;
   }
 
   private create(parent: number, name: string): number {

@@ -394,7 +394,14 @@ export class LayerApplier {
   }
 
   private hasCurrent(n: FsNode): boolean {
-    for (const d of n.descendants()) if (this.isCurrent(d)) return true;
+    // A loop over a stack, not descendants(): a whiteout over a directory of 100,000 files walks it here.
+    const stack = [n];
+    while (stack.length > 0) {
+      for (const c of stack.pop()!.children?.values() ?? []) {
+        if (this.isCurrent(c)) return true;
+        if (c.children) stack.push(c);
+      }
+    }
     return false;
   }
 
@@ -536,12 +543,25 @@ export class LayerApplier {
     }
     if (existing) this.replace(existing);
     union.chargeEntry(dirDepth, name, e.type === 'symlink' ? e.linkname : undefined, e.xattrs);
-    const node = new FsNode(name, dir, e.type);
+    let node: FsNode;
+    let old = existing;
+    if (existing && existing.type !== 'dir' && e.type !== 'dir' && existing.layer !== layer) {
+      // A lower layer's file (or link, or device) written over: the node is renewed in place
+      // rather than dropped for a new one, which an image that overwrites 100,000 files would
+      // leave behind as old garbage. The watchers see the old one as a copy that dies at once.
+      // (Not a node of this layer: the waste ledger keeps those until the layer ends.)
+      old = union.observer ? existing.cloneInto(existing.parent) : undefined;
+      node = existing;
+      node.renew(e.type);
+    } else {
+      node = new FsNode(name, dir, e.type);
+      dir.children!.set(name, node);
+    }
     setMeta(node, e, layer, union);
-    dir.children!.set(name, node);
     const t = this.touch(node, false);
-    if (e.type === 'file') t.size = e.size;
-    if (existing) union.observer?.replaced(existing, node, layer);
+    t.after = node;
+    t.size = e.type === 'file' ? e.size : 0;
+    if (old) union.observer?.replaced(old, node, layer);
     return node;
   }
 
