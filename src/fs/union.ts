@@ -123,7 +123,7 @@ export class Union {
   lastFollowed = false;
 
   constructor(root?: FsNode) {
-    this.root = root ?? new FsNode('', null, 'dir');
+    this.root = root ?? FsNode.make('', null, 'dir');
   }
 
   /**
@@ -218,7 +218,7 @@ export class Union {
         if (depth > maxPathLength) throw this.tooDeep(components, cur, name);
         if (++levels > MAX_TREE_DEPTH) throw this.tooManyLevels(components);
         this.charge(depth);
-        const child = new FsNode(name, cur, 'dir');
+        const child = FsNode.make(name, cur, 'dir');
         child.layer = layer;
         cur.children!.set(name, child);
         onImplied?.(child);
@@ -515,7 +515,7 @@ export class LayerApplier {
       }
       if (existing) this.replace(existing);
       union.chargeEntry(dirDepth, name, target.linkTarget ?? e.linkname, target.xattrs);
-      const node = new FsNode(name, dir, target.type);
+      const node = FsNode.make(name, dir, target.type);
       node.mode = target.mode;
       node.uid = target.uid;
       node.gid = target.gid;
@@ -550,11 +550,11 @@ export class LayerApplier {
       // rather than dropped for a new one, which an image that overwrites 100,000 files would
       // leave behind as old garbage. The watchers see the old one as a copy that dies at once.
       // (Not a node of this layer: the waste ledger keeps those until the layer ends.)
-      old = union.observer ? existing.cloneInto(existing.parent) : undefined;
+      old = union.observer ? existing.detachedCopy() : undefined;
       node = existing;
       node.renew(e.type);
     } else {
-      node = new FsNode(name, dir, e.type);
+      node = FsNode.make(name, dir, e.type);
       dir.children!.set(name, node);
     }
     setMeta(node, e, layer, union);
