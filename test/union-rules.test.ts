@@ -9,7 +9,7 @@ import { describeChange, type Change } from '../src/fs/changes.js';
 import { flatten, type FlatRecord } from '../src/fs/flat.js';
 import { Union } from '../src/fs/union.js';
 import { WasteLedger } from '../src/fs/ledger.js';
-import { baseName, parentKey, splitPath } from '../src/fs/path.js';
+import { baseName, hasParentKey, parentEnd, parentKey, splitPath } from '../src/fs/path.js';
 import { goCleanComponents } from '../src/fs/dive-trees.js';
 import fc from 'fast-check';
 import { LayerlensError } from '../src/image/errors.js';
@@ -695,8 +695,12 @@ describe('path cleaning', () => {
   it('splits and cleans any path as the plain forms do', () => {
     const piece = fc.constantFrom('a', 'b.c', '.', '..', '...', '.x', '', '/', '//', '\udcff', 'é');
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+      fc.property(fc.array(piece, { maxLength: 12 }), fc.array(piece, { maxLength: 12 }), (pieces, others) => {
         const p = pieces.join('');
+        // The key compared without making it: the same answer as making it.
+        const other = parentKey(others.join(''));
+        expect(hasParentKey(p, parentEnd(p), other)).toBe(other !== undefined && parentKey(p) === other);
+        expect(hasParentKey(p, parentEnd(p), parentKey(p))).toBe(parentKey(p) !== undefined);
         expect(splitPath(p)).toEqual(splitReference(p));
         expect(goCleanComponents(p)).toEqual(goReference(p));
         // An entry whose parent key is the last entry's starts from the last entry's parent.

@@ -18,7 +18,7 @@
 // A layer's own tree is a set of marks on those slots and its payloads, gone when the layer is done.
 
 import { NamePool, PagedFloat64, PagedInt32, PagedUint8 } from './paged.js';
-import { baseName, cleanComponents, comparePaths, parentKey } from './path.js';
+import { baseName, cleanComponents, comparePaths, hasParentKey, parentEnd } from './path.js';
 
 export const WHITEOUT = '.wh.';
 const OPAQUE_PREFIX = '.wh..wh..';
@@ -161,10 +161,10 @@ export class DiveTrees {
     // Entries come directory by directory: when this one's parent is the last one's, start there
     // with its last component (the parent's are in this layer's tree already, and the name needs
     // no cleaning beyond that).
-    const key = parentKey(name);
+    const end = parentEnd(name);
     let components: string[];
     let node = 0;
-    if (key !== undefined && key === this.parentCache.key) {
+    if (hasParentKey(name, end, this.parentCache.key)) {
       components = [baseName(name)];
       node = this.parentCache.slot;
     } else {
@@ -189,7 +189,7 @@ export class DiveTrees {
         this.join(c);
       }
       node = c;
-      if (i === last - 1 && key !== undefined) this.parentCache = { key, slot: node };
+      if (i === last - 1 && end > 0) this.parentCache = { key: name.slice(0, end), slot: node };
     }
     if (node === 0) return; // the root keeps no payload
     const pos = this.layerPos.get(node);

@@ -46,14 +46,25 @@ const DOT = 0x2e;
  * whole is cleaning this part and adding the name), else undefined. `a/b/` and `a/b` give `a`.
  */
 export function parentKey(name: string): string | undefined {
+  const end = parentEnd(name);
+  return end < 0 ? undefined : name.slice(0, end);
+}
+
+/** The length of parentKey(name), or -1 where there is none: to compare without making the key. */
+export function parentEnd(name: string): number {
   let end = name.length;
   while (end > 0 && name.charCodeAt(end - 1) === 0x2f) end--;
   const slash = name.lastIndexOf('/', end - 1);
-  if (slash <= 0) return undefined;
+  if (slash <= 0) return -1;
   const len = end - slash - 1;
-  if (len === 0) return undefined;
-  if (name.charCodeAt(slash + 1) === DOT && (len === 1 || (len === 2 && name.charCodeAt(slash + 2) === DOT))) return undefined;
-  return name.slice(0, slash);
+  if (len === 0) return -1;
+  if (name.charCodeAt(slash + 1) === DOT && (len === 1 || (len === 2 && name.charCodeAt(slash + 2) === DOT))) return -1;
+  return slash;
+}
+
+/** parentKey(name) is `key`, where `end` is parentEnd(name): checked without making the key (once per tar entry). */
+export function hasParentKey(name: string, end: number, key: string | undefined): boolean {
+  return end > 0 && key !== undefined && key.length === end && name.startsWith(key);
 }
 
 /** The last component of `name`, trailing slashes aside (for a name parentKey() accepts: a plain name). */

@@ -17,7 +17,7 @@ import type { Change, ChangeReason, ChangeSet } from './changes.js';
 import type { LayerEntry } from './entry.js';
 import { FsNode, type NodeType } from './node.js';
 import type { UnionObserver } from './observe.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, baseName, comparePaths, joinPath, parentKey, splitPath } from './path.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, baseName, comparePaths, hasParentKey, joinPath, parentEnd, splitPath } from './path.js';
 
 interface Snapshot {
   type: NodeType;
@@ -438,11 +438,12 @@ export class LayerApplier {
   add(e: LayerEntry): FsNode | undefined {
     // The same parent as the last entry's: only the last component is new, and the name needs no
     // cleaning beyond that (parentKey vouches that the last component is a plain name).
-    const key = parentKey(e.path);
-    if (key !== undefined && key === this.parentName && this.parentDir) {
+    const end = parentEnd(e.path);
+    if (this.parentDir && hasParentKey(e.path, end, this.parentName)) {
       const base = baseName(e.path);
       if (!base.startsWith(WHITEOUT_PREFIX)) return this.addEntry(e, undefined, base);
     }
+    const key = end < 0 ? undefined : e.path.slice(0, end);
     const comps = splitPath(e.path);
     const base = comps[comps.length - 1];
     if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) this.parentDir = undefined;
