@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { capYoungGeneration } from '../dist/cli/heap.js';
+import { boundOldGeneration, capYoungGeneration } from '../dist/cli/heap.js';
 import { main } from '../dist/cli/main.js';
 
 capYoungGeneration();
+boundOldGeneration();
 main(process.argv).then((code) => {
   process.exitCode = code;
 });
