@@ -73,12 +73,12 @@ export function capYoungGeneration(): void {
 
 /**
  * How far, in percent, the old generation may grow past what the last full collection kept
- * before V8 collects it again. Left to itself V8 chooses up to 4x, from how fast collecting is
+ * before V8 collects it again. Left to itself V8 allows up to 4x, from how fast collecting is
  * against how fast the program allocates: while a union of 318,000 entries is built (manyfiles),
- * it let 20 MiB of replaced nodes and each layer's leftovers wait, and `analyze` peaked at
- * 194-203 MB. Held at 1.5x, 181-185 MB, the collections being short (a few ms each, marking
- * runs beside the program): about 0.1-0.3 s more CPU in a 6 s run, the wall time within the
- * noise (interleaved runs); the Debian image (a smaller heap) the same either way. V8 reads the
+ * it let 20 MiB of removed nodes wait, and `analyze` peaked at 200 MB. Held at 1.5x, 182 MB, for
+ * more full collections (7-8 instead of 2-3) and young ones that run while marking is on: 2.62 ->
+ * 2.67 s (0.1 s more CPU) there, 2.90 -> 3.00 s on its gzip copy read in one thread (medians of
+ * four interleaved pairs); the Debian image, a smaller heap, the same either way. V8 reads the
  * setting at each collection, so it holds from here on, for the workers too.
  */
 const OLD_GROWTH_PERCENT = 50;
