@@ -30,6 +30,9 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['waste', async () => (await import('./waste.js')).registerWaste],
 ];
 
+/** The commands that read layers (through fs/layer-feed.ts). */
+const READS_LAYERS = new Set(['layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'ci', 'report', 'waste']);
+
 function version(): string {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -73,6 +76,9 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   full.stdout.on?.('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });
+  // The threads that will read a large image start now, while the command's code loads and the
+  // image is opened (cli/early.ts).
+  if (READS_LAYERS.has(argv[2] ?? '')) (await import('./early.js')).startReadersFor(argv.slice(3));
   // argv[2] is the command (layerlens has no options of its own before it but --help and --version).
   const program = await buildProgram(full, argv[2]);
   // A progress line only where a person watches it: stderr is a terminal, no --quiet, no JSON.

@@ -12,10 +12,10 @@ import type { Layer } from '../image/model.js';
 import type { Digest } from '../image/digest.js';
 import { declaresCompressedLayer } from '../image/mediatypes.js';
 import { checkLayerScan, hashBlobAt, scanLayer, type LayerScan } from '../layer/scan.js';
-import { workerScript } from '../layer/threads.js';
 import { scanLayerEntries } from './layer-entries.js';
 import type { LayerEntry } from './entry.js';
 import { Backlog } from './backlog.js';
+import { MAX_WORKERS, PARALLEL_MIN_BYTES, endEarlyReaders, takeReader } from './readers.js';
 import { batchBytes, forEachEntry, type EntryBatch } from './entry-batch.js';
 import type { ScanJob, ScanReply } from './scan-worker.js';
 
@@ -50,9 +50,6 @@ export interface LayerVisitor {
   end?(layer: Layer, scan: LayerScan): void;
 }
 
-/** Below this many stored bytes, starting threads costs more than it saves. */
-const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
-const MAX_WORKERS = 4;
 
 /**
  * How many worker threads to read these layers with: one per core up to the number of layers
@@ -81,6 +78,7 @@ export function workerCount(layers: Layer[]): number {
  */
 export async function feedLayers(layers: Layer[], options: FeedOptions, budget: Budget, visitor?: LayerVisitor): Promise<LayerScan[]> {
   const workers = options.workers ?? workerCount(layers);
+  endEarlyReaders(workers);
   if (workers > 0) return feedInWorkers(layers, options, budget, workers, visitor);
   const scans: LayerScan[] = [];
   for (const layer of layers) {
@@ -201,12 +199,9 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
 
   // A core to spare (one layer to read on two cores): reading a chunk ahead overlaps hashing.
   const spareCore = count < os.availableParallelism();
-  const script = workerScript(import.meta.url, 'scan-worker.js', 'fs');
   try {
     for (let i = 0; i < count; i++) {
-      // What a worker allocates dies young (entries, chunk views): a small nursery does, and
-      // does not reserve the 32 MiB V8 grows one to under load (8 MiB less at the peak on gzip).
-      const w = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+      const w = takeReader();
       w.on('message', (reply: ScanReply) => {
         const p = pending[reply.id]!;
         if (reply.kind === 'batch') {

@@ -1,0 +1,63 @@
+// The threads that read layers (fs/scan-worker.ts): started on demand, or early, before an
+// image is even opened, for the next pass to take. Kept apart from fs/layer-feed.ts so that a
+// command can start them before loading the code that reads layers.
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { workerScript } from '../layer/threads.js';
+
+/** Below this many stored bytes, starting threads costs more than it saves. */
+export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+export const MAX_WORKERS = 4;
+
+/** A reading thread, with a small nursery: what it allocates dies young (entries, chunk views). */
+function newReader(): Worker {
+  // V8 would grow a nursery to 32 MiB under load; 4 MiB is 8 MiB less at the peak on gzip.
+  return new Worker(workerScript(import.meta.url, 'scan-worker.js', 'fs'), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+}
+
+/** Threads started before the layers were known (startReadersEarly), for the next pass. */
+const early: Worker[] = [];
+
+/**
+ * Start the threads that will read an image of `storedBytes` before it is opened: a thread takes
+ * some 80-100 ms to start (Node's own bootstrap and the reading code), which then overlaps
+ * loading the command and opening the image instead of following them. As many as
+ * workerCount() would choose for that many bytes with a layer per core (LAYERLENS_WORKERS
+ * counts); the next pass takes them and ends those it does not need. Until then they do not hold
+ * the process open: a command that fails first just ends.
+ */
+export function startReadersEarly(storedBytes: number): void {
+  const forced = process.env.LAYERLENS_WORKERS;
+  let n: number;
+  if (forced !== undefined && forced !== '') n = Number.isInteger(Number(forced)) ? Math.max(0, Number(forced)) : 0;
+  else n = storedBytes < PARALLEL_MIN_BYTES ? 0 : Math.min(Math.max(1, os.availableParallelism()), MAX_WORKERS);
+  for (let i = early.length; i < n; i++) {
+    const w = newReader();
+    // One that fails or ends before it is taken is dropped: the pass starts its own instead.
+    const drop = () => {
+      const at = early.indexOf(w);
+      if (at >= 0) early.splice(at, 1);
+    };
+    w.on('error', drop);
+    w.on('exit', drop);
+    w.unref();
+    early.push(w);
+  }
+}
+
+/** A thread started early, if one is left (it holds the process open again), or a new one. */
+export function takeReader(): Worker {
+  const w = early.pop();
+  if (!w) return newReader();
+  w.removeAllListeners('error');
+  w.removeAllListeners('exit');
+  w.ref();
+  return w;
+}
+
+/** The threads started early beyond the `keep` a pass will take end now; returns how many. */
+export function endEarlyReaders(keep: number): number {
+  let ended = 0;
+  for (; early.length > keep; ended++) void early.pop()!.terminate();
+  return ended;
+}

@@ -1,0 +1,74 @@
+// Reading threads started before an image is opened (fs/readers.ts), from the command line alone
+// (cli/early.ts): taken by the next pass, the ones it does not need ended, and never holding the
+// process open.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { storedBytes } from '../src/cli/early.js';
+import { endEarlyReaders, startReadersEarly, takeReader } from '../src/fs/readers.js';
+import { tempDir } from './helpers/builders.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+const READERS = fileURLToPath(new URL('../dist/fs/readers.js', import.meta.url));
+const MiB = 1024 * 1024;
+
+describe('startReadersEarly', () => {
+  const saved = process.env.LAYERLENS_WORKERS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.LAYERLENS_WORKERS;
+    else process.env.LAYERLENS_WORKERS = saved;
+    endEarlyReaders(0);
+  });
+
+  it('starts none for a small image, as many as asked for a large one, and hands them out first', async () => {
+    delete process.env.LAYERLENS_WORKERS;
+    startReadersEarly(8 * MiB);
+    expect(endEarlyReaders(0)).toBe(0);
+    process.env.LAYERLENS_WORKERS = '3';
+    startReadersEarly(64 * MiB);
+    // A pass that needs two: the third ends, the two are taken, and a third taken is a new one.
+    expect(endEarlyReaders(2)).toBe(1);
+    const taken = [takeReader(), takeReader()];
+    const fresh = takeReader();
+    expect(Math.max(...taken.map((w) => w.threadId))).toBeLessThan(fresh.threadId);
+    await Promise.all([...taken, fresh].map((w) => w.terminate()));
+  });
+
+  it('does not hold the process open: a command that fails before reading ends at once', () => {
+    // A script file, not --input-type=module: workers inherit the process's flags, and that one
+    // would stop them starting at all.
+    const script = tmp.file('early.mjs', Buffer.from(`
+      import { startReadersEarly } from ${JSON.stringify(READERS)};
+      startReadersEarly(${1024 * MiB});
+      console.log('started');
+    `));
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, LAYERLENS_WORKERS: '2' } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('started\n');
+    expect(r.status).toBe(0); // null had it been killed at the timeout
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+});
+
+describe('storedBytes (cli/early.ts): the size of what the command line names', () => {
+  it('a file, also as FILE:REF; an OCI layout by its blobs; nothing for the rest', () => {
+    const file = path.join(tmp.dir, 'image.tar');
+    fs.writeFileSync(file, Buffer.alloc(12345));
+    const layout = path.join(tmp.dir, 'layout');
+    fs.mkdirSync(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+    fs.writeFileSync(path.join(layout, 'blobs', 'sha256', 'a'), Buffer.alloc(1000));
+    fs.writeFileSync(path.join(layout, 'blobs', 'sha256', 'b'), Buffer.alloc(234));
+    fs.writeFileSync(path.join(layout, 'index.json'), '{}');
+    expect(storedBytes([file])).toBe(12345);
+    expect(storedBytes(['--format', 'json', `${file}:localhost/app:v1`])).toBe(12345);
+    expect(storedBytes([layout])).toBe(1234);
+    expect(storedBytes([`${layout}:v2`])).toBe(1234);
+    expect(storedBytes([tmp.dir])).toBe(0); // a directory that is no layout
+    expect(storedBytes(['-', path.join(tmp.dir, 'missing.tar')])).toBe(0);
+  });
+});
