@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startReadersEarly } from '../fs/readers.js';
+import { splitPathRef } from '../source/select.js';
 
 /** `args`: a layer-reading command's arguments. */
 export function startReadersFor(args: readonly string[]): void {
@@ -15,19 +16,11 @@ export function startReadersFor(args: readonly string[]): void {
 export function storedBytes(args: readonly string[]): number {
   for (const arg of args) {
     if (arg.startsWith('-')) continue;
-    const found = existing(arg);
-    if (found) return found.stats.isFile() ? found.stats.size : found.stats.isDirectory() ? blobBytes(found.path) : 0;
+    const { path: file } = splitPathRef(arg);
+    const stats = fs.statSync(file, { throwIfNoEntry: false });
+    if (stats) return stats.isFile() ? stats.size : stats.isDirectory() ? blobBytes(file) : 0;
   }
   return 0;
-}
-
-/** The longest prefix of FILE[:REF] that exists, as source/select.ts reads it. */
-function existing(arg: string): { path: string; stats: fs.Stats } | undefined {
-  for (let end = arg.length; end > 0; end = arg.lastIndexOf(':', end - 1)) {
-    const stats = fs.statSync(arg.slice(0, end), { throwIfNoEntry: false });
-    if (stats) return { path: arg.slice(0, end), stats };
-  }
-  return undefined;
 }
 
 /** The sizes of an OCI layout's blobs (0 for a directory that is not one). */

@@ -6,12 +6,17 @@ import v8 from 'node:v8';
 /** The young generation's size (both semi-spaces) beyond which it may not grow. */
 const YOUNG_CAP = 4 * 1024 * 1024;
 
-function stopGrowth(): void {
+/** Set a V8 flag for the whole process. */
+function setFlag(flag: string): void {
   try {
-    v8.setFlagsFromString('--semi-space-growth-factor=1');
+    v8.setFlagsFromString(flag);
   } catch {
     // not a V8 that has the flag: nothing changes
   }
+}
+
+function stopGrowth(): void {
+  setFlag('--semi-space-growth-factor=1');
 }
 
 /**
@@ -25,11 +30,7 @@ function stopGrowth(): void {
 const WORKER_SEMI_SPACE_MIB = 2;
 
 function sizeWorkers(): void {
-  try {
-    v8.setFlagsFromString(`--min-semi-space-size=${WORKER_SEMI_SPACE_MIB}`);
-  } catch {
-    // not a V8 that has the flag: nothing changes
-  }
+  setFlag(`--min-semi-space-size=${WORKER_SEMI_SPACE_MIB}`);
 }
 
 function youngSize(): number {
@@ -85,9 +86,5 @@ const OLD_GROWTH_PERCENT = 50;
 
 /** Hold the old generation's growth between full collections at OLD_GROWTH_PERCENT. */
 export function boundOldGeneration(): void {
-  try {
-    v8.setFlagsFromString(`--heap-growing-percent=${OLD_GROWTH_PERCENT}`);
-  } catch {
-    // not a V8 that has the flag: nothing changes
-  }
+  setFlag(`--heap-growing-percent=${OLD_GROWTH_PERCENT}`);
 }

@@ -15,7 +15,7 @@ import { checkLayerScan, hashBlobAt, scanLayer, type LayerScan } from '../layer/
 import { scanLayerEntries } from './layer-entries.js';
 import type { LayerEntry } from './entry.js';
 import { Backlog } from './backlog.js';
-import { MAX_WORKERS, PARALLEL_MIN_BYTES, endEarlyReaders, takeReader } from './readers.js';
+import { endEarlyReaders, readerCount, takeReader } from './readers.js';
 import { batchBytes, forEachEntry, type EntryBatch } from './entry-batch.js';
 import type { ScanJob, ScanReply } from './scan-worker.js';
 
@@ -58,17 +58,10 @@ export interface LayerVisitor {
  * (0 = none).
  */
 export function workerCount(layers: Layer[]): number {
-  const forced = process.env.LAYERLENS_WORKERS;
   const where = layers.map((l) => l.locate?.());
   if (layers.length === 0 || where.some((w) => w === undefined)) return 0;
-  if (forced !== undefined && forced !== '') {
-    const n = Number(forced);
-    return Number.isInteger(n) && n >= 0 ? Math.min(n, layers.length) : 0;
-  }
   // What is really there, not what a manifest claims.
-  const bytes = where.reduce((a, w) => a + w!.length, 0);
-  if (bytes < PARALLEL_MIN_BYTES) return 0;
-  return Math.min(layers.length, Math.max(1, os.availableParallelism()), MAX_WORKERS);
+  return readerCount(where.reduce((a, w) => a + w!.length, 0), layers.length);
 }
 
 /**

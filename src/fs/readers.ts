@@ -6,8 +6,22 @@ import { Worker } from 'node:worker_threads';
 import { workerScript } from '../layer/threads.js';
 
 /** Below this many stored bytes, starting threads costs more than it saves. */
-export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
-export const MAX_WORKERS = 4;
+const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+const MAX_WORKERS = 4;
+
+/**
+ * Threads to read `layers` layers holding `storedBytes` with: LAYERLENS_WORKERS if set (0 =
+ * none), else none below PARALLEL_MIN_BYTES and one per core up to MAX_WORKERS and the layers.
+ */
+export function readerCount(storedBytes: number, layers: number): number {
+  const forced = process.env.LAYERLENS_WORKERS;
+  if (forced !== undefined && forced !== '') {
+    const n = Number(forced);
+    return Number.isInteger(n) && n >= 0 ? Math.min(n, layers) : 0;
+  }
+  if (storedBytes < PARALLEL_MIN_BYTES) return 0;
+  return Math.min(layers, Math.max(1, os.availableParallelism()), MAX_WORKERS);
+}
 
 /** A reading thread, with a small nursery: what it allocates dies young (entries, chunk views). */
 function newReader(): Worker {
@@ -21,16 +35,14 @@ const early: Worker[] = [];
 /**
  * Start the threads that will read an image of `storedBytes` before it is opened: a thread takes
  * some 80-100 ms to start (Node's own bootstrap and the reading code), which then overlaps
- * loading the command and opening the image instead of following them. As many as
- * workerCount() would choose for that many bytes with a layer per core (LAYERLENS_WORKERS
- * counts); the next pass takes them and ends those it does not need. Until then they do not hold
+ * loading the command and opening the image instead of following them. As many as readerCount()
+ * gives for that many bytes with a layer per core; the next pass takes them and ends those it
+ * does not need. Until then they do not hold
  * the process open: a command that fails first just ends.
  */
 export function startReadersEarly(storedBytes: number): void {
-  const forced = process.env.LAYERLENS_WORKERS;
-  let n: number;
-  if (forced !== undefined && forced !== '') n = Number.isInteger(Number(forced)) ? Math.max(0, Number(forced)) : 0;
-  else n = storedBytes < PARALLEL_MIN_BYTES ? 0 : Math.min(Math.max(1, os.availableParallelism()), MAX_WORKERS);
+  // The layers are not known yet: as if each had a core.
+  const n = readerCount(storedBytes, Infinity);
   for (let i = early.length; i < n; i++) {
     const w = newReader();
     // One that fails or ends before it is taken is dropped: the pass starts its own instead.
