@@ -107,3 +107,31 @@ describe('boundOldGeneration', () => {
     expect(bounded).toBeLessThan(free * 0.85);
   });
 });
+
+describe('limitInlining', () => {
+  /** Whether V8's optimizing compiler inlines a callee of about 320 bytes of bytecode into its caller. */
+  function inlinesMediumCallee(limited: boolean): boolean {
+    const script = `
+      const { limitInlining } = await import(${JSON.stringify(HEAP)});
+      if (${limited}) limitInlining();
+      const body = Array.from({ length: 40 }, (_, i) => 'x = (x * 31 + ' + i + ') | 0;').join('\\n');
+      const callee = new Function('x', body + '\\nreturn x;');
+      const caller = new Function('f', 'n', 'let s = 0; for (let i = 0; i < n; i++) s = (s + f(i)) | 0; return s;');
+      eval('%PrepareFunctionForOptimization(caller)');
+      caller(callee, 10);
+      caller(callee, 10);
+      eval('%OptimizeFunctionOnNextCall(caller)');
+      caller(callee, 10);
+    `;
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--trace-turbo-inlining', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    // The trace names the candidate first ("Considering ..."), then "Inlining ..." if it is inlined.
+    expect(r.stdout).toContain('Considering');
+    return /^Inlining /m.test(r.stdout);
+  }
+
+  it('keeps a medium-sized callee out of its caller, where V8 alone would inline it', () => {
+    expect(inlinesMediumCallee(false)).toBe(true);
+    expect(inlinesMediumCallee(true)).toBe(false);
+  });
+});
