@@ -4,6 +4,8 @@
 // pass. LAYERLENS_WORKERS forces the number of threads (0 = none) whatever the image's size.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { forEachEntry, EntryBatcher } from '../src/fs/entry-batch.js';
 import { feedLayers } from '../src/fs/layer-feed.js';
@@ -216,6 +218,47 @@ describe('the backlog: entries read ahead and not yet applied', () => {
     const bounded = await feed(file, 64 * 1024);
     expect(bounded.entries).toEqual([301, 20000]);
     expect(bounded.max).toBeLessThan(1.2e6);
+  });
+
+  it('lets a stopped reader go on only once the batches are down to half the limit', async () => {
+    // A reader posting 1 KiB batches against an 8 KiB limit, while this thread applies them one
+    // at a time: each time the reader had stopped, it notes how much was waiting as it went on.
+    // Both threads use the built module (the reader cannot load the source).
+    const module = pathToFileURL(path.resolve(import.meta.dirname, '..', 'dist', 'fs', 'backlog.js')).href;
+    const { Backlog } = (await import(module)) as typeof import('../src/fs/backlog.js');
+    const backlog = Backlog.forLayers(1, 8 * 1024);
+    const script = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      import(workerData.module).then(({ Backlog }) => {
+        const backlog = new Backlog(workerData.shared, 8 * 1024);
+        const resumedAt = [];
+        for (let i = 0; i < 64; i++) {
+          backlog.posted(0, 1024);
+          const stops = backlog.bytes > 8 * 1024;
+          backlog.waitTurn(0);
+          if (stops) resumedAt.push(backlog.bytes);
+        }
+        parentPort.postMessage(resumedAt);
+      });
+    `;
+    const reader = new Worker(script, { eval: true, workerData: { module, shared: backlog.shared } });
+    const resumed = new Promise<number[]>((resolve) => reader.once('message', resolve));
+    backlog.apply(0, true);
+    for (let applied = 0; applied < 64; ) {
+      if (backlog.bytes === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        continue;
+      }
+      backlog.applied(0, 1024);
+      applied++;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const resumedAt = await resumed;
+    await reader.terminate();
+    // It stopped many times (64 batches, 8 at a time), and went on each time at half the limit
+    // or below; woken at every batch applied, it went on at 8 KiB and stopped again at once.
+    expect(resumedAt.length).toBeGreaterThan(4);
+    for (const bytes of resumedAt) expect(bytes).toBeLessThanOrEqual(4 * 1024);
   });
 
   it('never stalls the pass, whichever layers are read ahead', async () => {

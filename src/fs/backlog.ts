@@ -60,24 +60,36 @@ export class Backlog {
     Atomics.add(this.shared, TOTAL, kib(bytes));
   }
 
-  /** The applying thread applied a batch of `bytes` of layer `id`. */
+  /**
+   * The applying thread applied a batch of `bytes` of layer `id`. A stopped reader is woken only
+   * as what it waits on falls to the low-water mark (see waitTurn).
+   */
   applied(id: number, bytes: number): void {
-    Atomics.sub(this.shared, LAYER + id, kib(bytes));
-    Atomics.sub(this.shared, TOTAL, kib(bytes));
-    Atomics.notify(this.shared, TOTAL);
+    const k = kib(bytes);
+    const low = kib(this.limit) >> 1;
+    const layerWas = Atomics.sub(this.shared, LAYER + id, k);
+    const totalWas = Atomics.sub(this.shared, TOTAL, k);
+    if ((layerWas > low && layerWas - k <= low) || (totalWas > low && totalWas - k <= low)) Atomics.notify(this.shared, TOTAL);
   }
 
-  /** A reading thread, after posting for layer `id`: block while it is too far ahead. */
+  /**
+   * A reading thread, after posting for layer `id`: block while it is too far ahead. Once
+   * stopped, it waits until the batches it waits on are down to half the limit, not just under
+   * it: woken at every batch applied, a reader held back by a busy applying thread posted one
+   * batch and stopped again, a wake-up and two thread switches per batch on a machine with a
+   * core for each thread or fewer.
+   */
   waitTurn(id: number): void {
-    const limit = kib(this.limit);
+    let bound = kib(this.limit);
     for (;;) {
       const total = Atomics.load(this.shared, TOTAL);
       let ahead: number;
       if (Atomics.load(this.shared, CURRENT) === id) ahead = Atomics.load(this.shared, LAYER + id);
       else if (Atomics.load(this.shared, CURRENT_READ) === 1) ahead = total;
       else return;
-      if (ahead <= limit) return;
-      // Woken by applied() and apply(), which change or notify TOTAL (the timeout only a safety net).
+      if (ahead <= bound) return;
+      bound = kib(this.limit) >> 1;
+      // Woken by applied() at the low-water mark and by apply() (the timeout only a safety net).
       Atomics.wait(this.shared, TOTAL, total, 100);
     }
   }
