@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { storedBytes } from '../src/cli/early.js';
+import { main } from '../src/cli/main.js';
 import { endEarlyReaders, startReadersEarly, takeReader } from '../src/fs/readers.js';
 import { tempDir } from './helpers/builders.js';
 
@@ -54,6 +55,40 @@ describe('startReadersEarly', () => {
     expect(Date.now() - started).toBeLessThan(8_000);
   });
 });
+
+describe('main() and the threads it starts early', () => {
+  const saved = process.env.LAYERLENS_WORKERS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.LAYERLENS_WORKERS;
+    else process.env.LAYERLENS_WORKERS = saved;
+  });
+
+  it('ends the ones no pass took when the command fails before reading a layer', async () => {
+    // A file that is no image: the command fails while opening it, after the threads started.
+    const file = tmp.file('not-an-image.tar', Buffer.from('not a tar archive at all'));
+    process.env.LAYERLENS_WORKERS = '2';
+    const exited: Promise<unknown>[] = [];
+    const watch = (w: import('node:worker_threads').Worker) => exited.push(new Promise((resolve) => w.once('exit', resolve)));
+    process.on('worker', watch);
+    let stderr = '';
+    try {
+      const code = await main(['node', 'layerlens', 'analyze', file], { stdout: sink(), stderr: sink((s) => (stderr += s)) });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^layerlens: error: /);
+    } finally {
+      process.off('worker', watch);
+    }
+    // Two were started; a caller that goes on (the library, the fuzzer) is not left with them.
+    expect(exited).toHaveLength(2);
+    const timeout = new Promise((resolve) => setTimeout(() => resolve('still running'), 5_000));
+    for (const e of exited) expect(await Promise.race([e, timeout])).not.toBe('still running');
+  });
+});
+
+/** A writable that keeps nothing, or hands each write to `onText`. */
+function sink(onText?: (s: string) => void): NodeJS.WritableStream {
+  return { write: (s: string | Uint8Array) => (onText?.(String(s)), true), on: () => undefined } as unknown as NodeJS.WritableStream;
+}
 
 describe('storedBytes (cli/early.ts): the size of what the command line names', () => {
   it('a file, also as FILE:REF; an OCI layout by its blobs; nothing for the rest', () => {

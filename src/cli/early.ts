@@ -3,13 +3,22 @@
 // by the size of what its first argument that exists on disk names.
 import fs from 'node:fs';
 import path from 'node:path';
-import { startReadersEarly } from '../fs/readers.js';
+import { endEarlyReaders, startReadersEarly } from '../fs/readers.js';
 import { splitPathRef } from '../source/select.js';
 
 /** `args`: a layer-reading command's arguments. */
 export function startReadersFor(args: readonly string[]): void {
   const bytes = storedBytes(args);
   if (bytes > 0) startReadersEarly(bytes);
+}
+
+/**
+ * The threads started early that no pass took (the command failed before reading, or read less
+ * than the size promised), ended as the command ends: a process that goes on after it (the
+ * library's main(), a test, the fuzzer) is not left holding them.
+ */
+export function endUnusedReaders(): void {
+  endEarlyReaders(0);
 }
 
 /** The bytes stored in what the first argument naming a file or a directory (FILE[:REF]) names; 0 for none. */

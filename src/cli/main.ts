@@ -78,7 +78,17 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   });
   // The threads that will read a large image start now, while the command's code loads and the
   // image is opened (cli/early.ts).
-  if (READS_LAYERS.has(argv[2] ?? '')) (await import('./early.js')).startReadersFor(argv.slice(3));
+  const early = READS_LAYERS.has(argv[2] ?? '') ? await import('./early.js') : undefined;
+  early?.startReadersFor(argv.slice(3));
+  try {
+    return await runCommand(argv, full);
+  } finally {
+    early?.endUnusedReaders();
+  }
+}
+
+/** Parse `argv` and run its command; the exit status. */
+async function runCommand(argv: string[], full: Io): Promise<number> {
   // argv[2] is the command (layerlens has no options of its own before it but --help and --version).
   const program = await buildProgram(full, argv[2]);
   // A progress line only where a person watches it: stderr is a terminal, no --quiet, no JSON.
