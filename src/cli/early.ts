@@ -3,7 +3,7 @@
 // by the size of what its first argument that exists on disk names.
 import fs from 'node:fs';
 import path from 'node:path';
-import { endEarlyReaders, startReadersEarly } from '../fs/readers.js';
+import { earlyReadersGone, endEarlyReaders, startReadersEarly } from '../fs/readers.js';
 import { splitPathRef } from '../source/select.js';
 
 /** `args`: a layer-reading command's arguments. */
@@ -14,11 +14,13 @@ export function startReadersFor(args: readonly string[]): void {
 
 /**
  * The threads started early that no pass took (the command failed before reading, or read less
- * than the size promised), ended as the command ends: a process that goes on after it (the
- * library's main(), a test, the fuzzer) is not left holding them.
+ * than the size promised), ended as the command ends, and gone when this resolves: a process that
+ * goes on after it (the library's main(), a test, the fuzzer) is not left holding them or their
+ * file descriptors.
  */
-export function endUnusedReaders(): void {
+export async function endUnusedReaders(): Promise<void> {
   endEarlyReaders(0);
+  await earlyReadersGone();
 }
 
 /** The bytes stored in what the first argument naming a file or a directory (FILE[:REF]) names; 0 for none. */

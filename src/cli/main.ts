@@ -83,7 +83,7 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   try {
     return await runCommand(argv, full);
   } finally {
-    early?.endUnusedReaders();
+    await early?.endUnusedReaders();
   }
 }
 

@@ -67,9 +67,21 @@ export function takeReader(): Worker {
   return w;
 }
 
+/** Threads started early and being ended (terminate() finishes after the call returns). */
+const ending = new Set<Promise<unknown>>();
+
 /** The threads started early beyond the `keep` a pass will take end now; returns how many. */
 export function endEarlyReaders(keep: number): number {
   let ended = 0;
-  for (; early.length > keep; ended++) void early.pop()!.terminate();
+  for (; early.length > keep; ended++) {
+    const done = early.pop()!.terminate();
+    ending.add(done);
+    void done.finally(() => ending.delete(done));
+  }
   return ended;
+}
+
+/** Resolves once every thread endEarlyReaders() ended is gone, its resources with it. */
+export async function earlyReadersGone(): Promise<void> {
+  await Promise.allSettled([...ending]);
 }
