@@ -66,10 +66,15 @@ export class Backlog {
    */
   applied(id: number, bytes: number): void {
     const k = kib(bytes);
-    const low = kib(this.limit) >> 1;
+    const low = this.lowWater();
     const layerWas = Atomics.sub(this.shared, LAYER + id, k);
     const totalWas = Atomics.sub(this.shared, TOTAL, k);
     if ((layerWas > low && layerWas - k <= low) || (totalWas > low && totalWas - k <= low)) Atomics.notify(this.shared, TOTAL);
+  }
+
+  /** KiB of batches waiting that a stopped reader waits for (half the limit), in the shared counts' unit. */
+  private lowWater(): number {
+    return kib(this.limit) >> 1;
   }
 
   /**
@@ -88,7 +93,7 @@ export class Backlog {
       else if (Atomics.load(this.shared, CURRENT_READ) === 1) ahead = total;
       else return;
       if (ahead <= bound) return;
-      bound = kib(this.limit) >> 1;
+      bound = this.lowWater();
       // Woken by applied() at the low-water mark and by apply() (the timeout only a safety net).
       Atomics.wait(this.shared, TOTAL, total, 100);
     }

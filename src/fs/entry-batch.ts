@@ -2,9 +2,10 @@
 // the layer to the thread that builds the union: numbers in one Float64Array, names in one byte
 // array (a byte per character where every name of the batch allows, else UTF-16), digests in
 // another; all three are transferred, not copied. Structured-cloning
-// an object per entry would cost a microsecond or more each. Names are decoded one by one into
-// strings of their own: a slice of one string of the whole batch would keep all of it alive
-// for as long as any name from it lives in the union.
+// an object per entry would cost a microsecond or more each. The receiving thread decodes a
+// batch's names in one call and cuts each with slice() (forEachEntry), so a name the union keeps
+// may refer to the batch's string, as it referred to its entry's whole path when each path was
+// decoded on its own.
 import type { EntryType } from '../layer/tar-header.js';
 import type { LayerEntry } from './entry.js';
 

@@ -50,7 +50,6 @@ export interface LayerVisitor {
   end?(layer: Layer, scan: LayerScan): void;
 }
 
-
 /**
  * How many worker threads to read these layers with: one per core up to the number of layers
  * (a single layer still gains a thread: reading and hashing it overlaps applying it), none for

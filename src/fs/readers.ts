@@ -37,8 +37,8 @@ const early: Worker[] = [];
  * some 80-100 ms to start (Node's own bootstrap and the reading code), which then overlaps
  * loading the command and opening the image instead of following them. As many as readerCount()
  * gives for that many bytes with a layer per core; the next pass takes them and ends those it
- * does not need. Until then they do not hold
- * the process open: a command that fails first just ends.
+ * does not need. Until then they do not hold the process open: a command that fails first just
+ * ends.
  */
 export function startReadersEarly(storedBytes: number): void {
   // The layers are not known yet: as if each had a core.
