@@ -43,14 +43,15 @@ export function batchBytes(b: EntryBatch): number {
 export class EntryBatcher {
   private numbers = new Float64Array(SLOTS * 256);
   private names: string[] = [];
-  private digests = new Uint8Array(32 * 64);
+  private digests = Buffer.allocUnsafeSlow(32 * 64);
   private digestBytes = 0;
   private xattrs: EntryBatch['xattrs'] = [];
   count = 0;
   /** UTF-16 units of names so far (a flush hint). */
   nameUnits = 0;
 
-  add(e: LayerEntry, digest: Uint8Array | undefined): void {
+  /** `digest`: a regular file's sha256, its 32 bytes as a latin1 string. */
+  add(e: LayerEntry, digest: string | undefined): void {
     if ((this.count + 1) * SLOTS > this.numbers.length) {
       const grown = new Float64Array(this.numbers.length * 2);
       grown.set(this.numbers);
@@ -70,17 +71,17 @@ export class EntryBatcher {
     n[o + 9] = e.ordinal;
     n[o + 10] = e.path.length;
     n[o + 11] = e.linkname.length;
-    n[o + 12] = (digest ? HAS_DIGEST : 0) | (e.tarSize !== undefined ? HAS_TAR_SIZE : 0) | (e.contentAt !== undefined ? HAS_CONTENT_AT : 0);
+    n[o + 12] = (digest !== undefined ? HAS_DIGEST : 0) | (e.tarSize !== undefined ? HAS_TAR_SIZE : 0) | (e.contentAt !== undefined ? HAS_CONTENT_AT : 0);
     n[o + 13] = e.contentAt ?? 0;
     this.names.push(e.path, e.linkname);
     this.nameUnits += e.path.length + e.linkname.length;
-    if (digest) {
+    if (digest !== undefined) {
       if (this.digestBytes + 32 > this.digests.length) {
-        const grown = new Uint8Array(this.digests.length * 2);
-        grown.set(this.digests);
+        const grown = Buffer.allocUnsafeSlow(this.digests.length * 2);
+        this.digests.copy(grown);
         this.digests = grown;
       }
-      this.digests.set(digest, this.digestBytes);
+      this.digests.write(digest, this.digestBytes, 32, 'latin1');
       this.digestBytes += 32;
     }
     if (e.xattrs && e.xattrs.size > 0) {
@@ -98,7 +99,8 @@ export class EntryBatcher {
       numbers: this.numbers.slice(0, this.count * SLOTS),
       names: encode(names, wide ? 'utf16le' : 'latin1'),
       wide,
-      digests: this.digests.slice(0, this.digestBytes),
+      // A copy (a Buffer's slice() is a view), to be transferred.
+      digests: new Uint8Array(this.digests.subarray(0, this.digestBytes)),
       xattrs: this.xattrs,
     };
     this.names = [];

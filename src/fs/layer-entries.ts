@@ -6,19 +6,25 @@ import { scanLayer, type LayerScan, type ScanOptions } from '../layer/scan.js';
 import type { TarEntry } from '../layer/tar-reader.js';
 import type { LayerEntry } from './entry.js';
 
-const EMPTY_SHA256 = createHash('sha256').digest();
-
-/** sha256 of one buffer without a hash object (crypto.hash, Node 20.12 and later). */
-const oneShotSha256: (data: Buffer) => Buffer =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (data) => (crypto as unknown as { hash(alg: string, data: Buffer, enc: 'buffer'): Buffer }).hash('sha256', data, 'buffer')
-    : (data) => createHash('sha256').update(data).digest();
+// ('binary' is Node's other name for latin1.)
+const EMPTY_SHA256 = createHash('sha256').digest('binary');
 
 /**
- * What a visitor wants of a regular file's content: the digest when it is known, and
- * optionally the bytes themselves as they stream past (for the few files a command keeps).
+ * sha256 of one buffer without a hash object (crypto.hash, Node 20.12 and later), as a latin1
+ * string: a Buffer result costs an ArrayBuffer of its own per file, twice the time of the hash of
+ * a small file (2.6 against 1.0 us a call on 300 bytes).
  */
-export type EntryVisit = ((sha256: Buffer | undefined) => void) | { data(chunk: Buffer): void; done(sha256: Buffer | undefined): void } | void;
+const oneShotSha256: (data: Buffer) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (data) => (crypto as unknown as { hash(alg: string, data: Buffer, enc: 'latin1'): string }).hash('sha256', data, 'latin1')
+    : (data) => createHash('sha256').update(data).digest('binary');
+
+/**
+ * What a visitor wants of a regular file's content: the digest when it is known (its 32 bytes
+ * as a latin1 string, the form the union keeps), and optionally the bytes themselves as they
+ * stream past (for the few files a command keeps).
+ */
+export type EntryVisit = ((sha256: string | undefined) => void) | { data(chunk: Buffer): void; done(sha256: string | undefined): void } | void;
 
 /**
  * Scan one layer, handing each entry to `visit` as it streams past. Each regular file's
@@ -85,7 +91,7 @@ export async function scanLayerEntries(
       const hashed = typeof visited === 'function' ? visited : visited?.done;
       const keep = typeof visited === 'object' ? visited : undefined;
       if (t.size === 0) {
-        if (hex) e.sha256 = EMPTY_SHA256.toString('hex');
+        if (hex) e.sha256 = toHex(EMPTY_SHA256);
         hashed?.(EMPTY_SHA256);
         return;
       }
@@ -97,7 +103,7 @@ export async function scanLayerEntries(
       // that of the file as extracted. Most files arrive in one piece: hashed in one call,
       // without a hash object.
       let hash: Hash | undefined;
-      let whole: Buffer | undefined;
+      let whole: string | undefined;
       const size = e.size;
       const update = (chunk: Buffer) => {
         if (hash === undefined && whole === undefined && chunk.length === size) whole = oneShotSha256(chunk);
@@ -111,13 +117,17 @@ export async function scanLayerEntries(
             }
           : update,
         end: () => {
-          const digest = whole ?? (hash ?? createHash('sha256')).digest();
-          if (hex) e.sha256 = digest.toString('hex');
+          const digest = whole ?? (hash ?? createHash('sha256')).digest('binary');
+          if (hex) e.sha256 = toHex(digest);
           hashed?.(digest);
         },
       };
     },
   });
+}
+
+function toHex(latin1: string): string {
+  return Buffer.from(latin1, 'latin1').toString('hex');
 }
 
 /**

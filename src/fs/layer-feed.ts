@@ -83,7 +83,7 @@ export async function feedLayers(layers: Layer[], options: FeedOptions, budget: 
           options.file,
           (e) => {
             const onDigest = visitor.entry(e);
-            if (onDigest) return (digest: Buffer | undefined) => digest && onDigest(digest.toString('latin1'));
+            if (onDigest) return (digest: string | undefined) => digest !== undefined && onDigest(digest);
           },
           { budget, onProgress, hex: false, defer: options.defer },
         )

@@ -103,10 +103,9 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
       const nodes: Array<FsNode | undefined> = appliers.map((ap) => ap.add(e));
       if (e.type !== 'file') return;
       // Always given: this scan does not defer.
-      const setDigest = (d: Buffer | undefined) => {
-        if (!d) return;
-        const s = d.toString('latin1');
-        for (const n of nodes) if (n) n.digest = s;
+      const setDigest = (d: string | undefined) => {
+        if (d === undefined) return;
+        for (const n of nodes) if (n) n.digest = d;
       };
       if (!options.keep || e.size > maxKeep) return setDigest;
       const path = joinPath(splitPath(e.path));

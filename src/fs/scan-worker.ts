@@ -111,7 +111,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
         job.file,
         (e) => {
           if (e.type !== 'file') return add(e, undefined);
-          return (digest: Buffer | undefined) => add(e, digest);
+          return (digest: string | undefined) => add(e, digest);
         },
         { budget, onProgress, hex: false, readAhead, defer: job.defer, hashBlob: job.hashBlob, inflateHere },
       );
@@ -125,7 +125,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     post({ id, kind: 'error', error: e instanceof LayerlensError ? { kind: e.kind, message: e.message, file: e.file, member: e.member } : { internal: (e as Error)?.stack ?? String(e) } });
   }
 
-  function add(e: LayerEntry, digest: Buffer | undefined) {
+  function add(e: LayerEntry, digest: string | undefined) {
     batcher.add(e, digest);
     if (batcher.count >= BATCH_ENTRIES) flush();
   }
