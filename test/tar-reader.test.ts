@@ -389,6 +389,28 @@ describe('damaged headers', () => {
     expect(read(archive).entries[0]!.path).toBe('café');
   });
 
+  it('checks every checksum wherever the archive lies in memory, and decodes each user name from its own bytes', () => {
+    // User names: the reader reuses the last one decoded when the bytes are the same; a byte
+    // above 0x7f is never taken for the character of the same code (0xe9 alone is not UTF-8).
+    const unames: Array<string | Buffer> = ['ann', 'ann', 'bob', 'é', Buffer.from([0xe9]), 'é', ''];
+    const t = tar();
+    unames.forEach((u, i) => t.file(`f${i}`, 'x', typeof u === 'string' ? { uname: u } : { patch: [{ offset: 265, bytes: Buffer.concat([u, Buffer.alloc(1)]) }] }));
+    const archive = t.build();
+    const expected = unames.map((u) => (typeof u === 'string' ? u : u.toString('utf8')));
+    expect(expected[4]).toBe('\ufffd');
+    // At each alignment in a small buffer, and in one of 5 MiB (summed through a view of its own).
+    for (const size of [archive.length + 3, 5 * 1024 * 1024]) {
+      for (let shift = 0; shift < 4; shift++) {
+        const space = Buffer.alloc(size);
+        archive.copy(space, shift);
+        expect(read(space.subarray(shift, shift + archive.length)).entries.map((e) => e.uname)).toEqual(expected);
+      }
+    }
+    // A bad checksum after good ones in the same buffer is still caught.
+    const bad = Buffer.concat([archive.subarray(0, 1024), tarHeader({ name: 'b', size: 0, checksum: 99 }), Buffer.alloc(1024)]);
+    expect(failure(() => read(bad)).message).toBe('not a tar header at byte 1024 (checksum mismatch)');
+  });
+
   it('refuses an extended header larger than the limit', () => {
     const archive = tar().file('x', 'y', { pax: { comment: 'z'.repeat(5000) } }).build();
     const e = failure(() => read(archive, archive.length, 4096));

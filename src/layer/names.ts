@@ -7,6 +7,7 @@ import { isUtf8 } from 'node:buffer';
 
 /** A name as text: UTF-8 where it is valid, every other byte as U+DC00 + the byte. */
 export function decodeName(b: Buffer): string {
+  if (b.length === 0) return '';
   let ascii = true;
   for (let i = 0; i < b.length; i++) {
     if (b[i]! > 0x7f) {

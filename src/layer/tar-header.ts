@@ -40,11 +40,38 @@ function isZeroBlock(b: Buffer, at: number): boolean {
 }
 
 function cString(b: Buffer, start: number, len: number): Buffer {
+  // Most link names and prefixes are empty: no view for them.
+  if (b[start] === 0) return EMPTY;
   let end = start;
   const max = start + len;
   while (end < max && b[end] !== 0) end++;
   return b.subarray(start, end);
 }
+
+const EMPTY = Buffer.alloc(0);
+
+/** A NUL-terminated text field as a string (user and group names): the last one is reused, as most entries share it. */
+function cText(b: Buffer, start: number, len: number): string {
+  if (b[start] === 0) return '';
+  let end = start;
+  const max = start + len;
+  while (end < max && b[end] !== 0) end++;
+  if (end - start === lastText.length) {
+    let same = true;
+    for (let i = start; i < end; i++) {
+      // (ASCII only: a byte is a character of the decoded text only below 0x80.)
+      if (b[i]! > 0x7f || b[i] !== lastText.charCodeAt(i - start)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastText;
+  }
+  lastText = b.toString('utf8', start, end);
+  return lastText;
+}
+
+let lastText = '';
 
 /** A numeric field: octal text, or base-256 when the high bit of the first byte is set. */
 export function parseNumeric(b: Buffer, start: number, len: number): number {
@@ -81,15 +108,29 @@ export function parseNumeric(b: Buffer, start: number, len: number): number {
 /**
  * The sum of a block's 512 bytes. Header blocks are parsed at every entry, so when the block is
  * 4-byte aligned it is summed a word at a time, two 16-bit lanes at once (128 words of at most
- * 2 × 255 per lane stay below 65536).
+ * 2 × 255 per lane stay below 65536), through one word view per buffer: a reader passes the same
+ * few buffers block after block, and a view made per header cost as much as the sum.
  */
 function sumBytes(b: Buffer, at: number): number {
   const offset = b.byteOffset + at;
   if ((offset & 3) === 0) {
-    const words = new Uint32Array(b.buffer, offset, BLOCK / 4);
+    let w32: Uint32Array;
+    let i: number;
+    if (b.buffer === wordsOf) {
+      w32 = words;
+      i = offset >>> 2;
+    } else if (b.buffer.byteLength <= MAX_KEPT_VIEW) {
+      // (Kept only for a buffer of a reader's size: the view holds its buffer alive.)
+      wordsOf = b.buffer;
+      w32 = words = new Uint32Array(b.buffer, 0, b.buffer.byteLength >>> 2);
+      i = offset >>> 2;
+    } else {
+      w32 = new Uint32Array(b.buffer, offset, BLOCK / 4);
+      i = 0;
+    }
     let lanes = 0;
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i]!;
+    for (const end = i + BLOCK / 4; i < end; i++) {
+      const w = w32[i]!;
       lanes += (w & 0x00ff00ff) + ((w >>> 8) & 0x00ff00ff);
     }
     return (lanes & 0xffff) + (lanes >>> 16);
@@ -98,6 +139,11 @@ function sumBytes(b: Buffer, at: number): number {
   for (let i = at; i < at + BLOCK; i++) sum += b[i]!;
   return sum;
 }
+
+/** The last buffer sumBytes read, and its words. */
+let wordsOf: ArrayBufferLike | undefined;
+let words: Uint32Array = new Uint32Array(0);
+const MAX_KEPT_VIEW = 4 * 1024 * 1024;
 
 function checksumOk(b: Buffer, at: number): boolean {
   const stored = parseNumeric(b, at + 148, 8);
@@ -121,8 +167,9 @@ export function parseHeader(b: Buffer, at: number, where: { file?: string; membe
   if (!checksumOk(b, at)) {
     throw new LayerlensError('format', `not a tar header at byte ${offset} (checksum mismatch)`, where);
   }
-  const magic = b.toString('latin1', at + 257, at + 263);
-  const format = magic === 'ustar\u0000' || magic.startsWith('ustar') && b[at + 262] === 0 ? 'ustar' : magic === 'ustar ' ? 'gnu' : 'v7';
+  // "ustar\0" (POSIX), "ustar " (GNU's "ustar  \0"), or neither (v7).
+  const ustar = b[at + 257] === 0x75 && b[at + 258] === 0x73 && b[at + 259] === 0x74 && b[at + 260] === 0x61 && b[at + 261] === 0x72;
+  const format = ustar && b[at + 262] === 0 ? 'ustar' : ustar && b[at + 262] === 0x20 ? 'gnu' : 'v7';
   let name = cString(b, at, 100);
   if (format === 'ustar') {
     const prefix = cString(b, at + 345, 155);
@@ -142,8 +189,8 @@ export function parseHeader(b: Buffer, at: number, where: { file?: string; membe
     mtime: parseNumeric(b, at + 136, 12),
     typeflag,
     linkname: cString(b, at + 157, 100),
-    uname: cString(b, at + 265, 32).toString('utf8'),
-    gname: cString(b, at + 297, 32).toString('utf8'),
+    uname: cText(b, at + 265, 32),
+    gname: cText(b, at + 297, 32),
     devMajor: parseNumeric(b, at + 329, 8),
     devMinor: parseNumeric(b, at + 337, 8),
     format,
