@@ -164,6 +164,25 @@ describe('layerlens waste: each hidden copy counted once, the visible one never'
       'Duplicates  none',
     ]);
     expect(r.stdout).toContain('Wasted paths (top 2 of 3, most bytes first)');
+    // Ties in bytes go by path, bytewise, also where the cut falls among them; a path's copies by layer.
+    const many = archive(
+      tar().dir('m/').file('m/z', 'xx').file('a', 'xx').file('m/a', 'xx').file('B', 'xx').file('é', 'xx').file('a0', 'xx').file('zz', 'xxx').file('b', 'xx'),
+      tar().dir('m/').file('m/z', 'yy').file('a', 'yy'),
+      tar().file('.wh.m').file('.wh.a').file('.wh.B').file('.wh.é').file('.wh.a0').file('.wh.zz').file('.wh.b'),
+    );
+    const all = await waste(many, '--top', '0');
+    expect(all.paths.map((p) => [p.path, p.wastedBytes])).toEqual([
+      ['/a', 4],
+      ['/m/z', 4],
+      ['/zz', 3],
+      ['/B', 2],
+      ['/a0', 2],
+      ['/b', 2],
+      ['/m/a', 2],
+      ['/é', 2],
+    ]);
+    expect(all.paths[0]!.detail.map((d) => [d.layer, d.hiddenBy])).toEqual([[0, 1], [1, 2]]);
+    for (const top of [1, 2, 3, 4, 5, 7]) expect((await waste(many, '--top', String(top))).paths, `--top ${top}`).toEqual(all.paths.slice(0, top));
     expect(r.stdout).toMatch(/│\s+30 │\s+1 │ 0\s+│ 1\s+│ removed \(whiteout\)\s+│ \/a\s+│/);
     for (const bad of [['--top', '-1'], ['--base-layers', '3'], ['--base-layers', '1', '--base-image', file], ['--ignore', '']]) {
       const e = await run(['waste', file, ...bad]);

@@ -210,32 +210,64 @@ export function wasteReport(ledger: WasteLedger, union: Union, dive: DiveMetrics
 
 /** The hidden copies grouped by path, most bytes first; only the first `top` are spelled out. */
 function wastedPaths(ledger: WasteLedger, hidden: Int32Array, top: number): { pathCount: number; paths: WastedPath[] } {
-  // Copies of one path are adjacent once sorted by path (bytewise), then by the layer that stored them.
-  const order = Int32Array.from(hidden).sort((a, b) => ledger.comparePaths(a, b) || ledger.layer(a) - ledger.layer(b) || a - b);
-  const startsAll = new Int32Array(order.length + 1);
-  const bytesAll = new Float64Array(order.length);
+  // Copies of one path found through a hash table of paths, in one pass: sorting every copy by
+  // path to bring them together cost 0.2 s on an image that overwrites 120,000 files. Only the
+  // groups shown are put in order.
+  const n = hidden.length;
+  const groupOf = new Int32Array(n);
+  const firstAll = new Int32Array(n); // a copy of each group, for its path
+  const bytesAll = new Float64Array(n);
+  let mask = 1023;
+  while (mask < 2 * n) mask = mask * 2 + 1;
+  const table = new Int32Array(mask + 1).fill(-1);
   let groupCount = 0;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k]!;
-    if (k === 0 || !ledger.samePath(order[k - 1]!, i)) startsAll[groupCount++] = k;
-    bytesAll[groupCount - 1]! += ledger.size(i);
+  for (let k = 0; k < n; k++) {
+    const i = hidden[k]!;
+    let slot = ledger.pathHash(i) & mask;
+    let g: number;
+    for (;;) {
+      g = table[slot]!;
+      if (g === -1) {
+        g = groupCount++;
+        table[slot] = g;
+        firstAll[g] = i;
+        break;
+      }
+      if (ledger.samePath(firstAll[g]!, i)) break;
+      slot = (slot + 1) & mask;
+    }
+    groupOf[k] = g;
+    bytesAll[g]! += ledger.size(i);
   }
-  startsAll[groupCount] = order.length;
-  const starts = startsAll.subarray(0, groupCount + 1);
+  const first = firstAll.subarray(0, groupCount);
   const bytes = bytesAll.subarray(0, groupCount);
-  const pathOf = (g: number) => ledger.path(order[starts[g]!]!);
-  // Most bytes first; groups are in path order already.
-  const groups = new Int32Array(groupCount).map((_, g) => g).sort((a, b) => bytes[b]! - bytes[a]! || a - b);
-  const shown = Array.from(top > 0 ? groups.subarray(0, top) : groups);
+  // Most bytes first, then by path (bytewise). With a limit, only the groups that can be among the
+  // first `top` are sorted: those with at least the bytes of the top-th largest.
+  let candidates: Int32Array;
+  if (top > 0 && groupCount > top) {
+    const least = Float64Array.from(bytes).sort()[groupCount - top]!;
+    let count = 0;
+    for (let g = 0; g < groupCount; g++) if (bytes[g]! >= least) count++;
+    candidates = new Int32Array(count);
+    count = 0;
+    for (let g = 0; g < groupCount; g++) if (bytes[g]! >= least) candidates[count++] = g;
+  } else {
+    candidates = new Int32Array(groupCount).map((_, g) => g);
+  }
+  candidates.sort((a, b) => bytes[b]! - bytes[a]! || ledger.comparePaths(first[a]!, first[b]!));
+  const shown = Array.from(top > 0 ? candidates.subarray(0, top) : candidates);
+  // Each shown group's copies, by the layer that stored them (then as recorded).
+  const members = new Map<number, number[]>(shown.map((g) => [g, []]));
+  for (let k = 0; k < n; k++) members.get(groupOf[k]!)?.push(hidden[k]!);
+  for (const list of members.values()) list.sort((a, b) => ledger.layer(a) - ledger.layer(b) || a - b);
   const paths = shown.map((g): WastedPath => {
-    const end = starts[g + 1]!;
     const detail: WastedCopy[] = [];
-    for (let k = starts[g]!; k < end; k++) {
-      const c = ledger.copy(order[k]!);
+    for (const i of members.get(g)!) {
+      const c = ledger.copy(i);
       detail.push({ layer: c.layer, bytes: c.size, hiddenBy: c.by, why: c.why, change: changeText(c.why, c.detail) });
     }
     return {
-      path: pathOf(g),
+      path: ledger.path(first[g]!),
       copies: detail.length,
       wastedBytes: bytes[g]!,
       layers: unique(detail.map((d) => d.layer)),

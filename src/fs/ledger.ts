@@ -133,6 +133,13 @@ export class WasteLedger implements BuildObserver, UnionObserver {
     return this.names.get(this.nameAt.get(i), this.nameLen.get(i));
   }
 
+  /** A hash of copy `i`'s path (equal for copies samePath() says are of one path). */
+  pathHash(i: number): number {
+    const seed = Math.imul(0x811c9dc5 ^ this.dirOf.get(i), 0x01000193);
+    const h = this.names.hash(this.nameAt.get(i), this.nameLen.get(i), seed);
+    return (h ^ (h >>> 15)) >>> 0;
+  }
+
   /** Copies `a` and `b` are of one path. */
   samePath(a: number, b: number): boolean {
     return this.dirOf.get(a) === this.dirOf.get(b) && this.compareNames(a, b) === 0;
