@@ -63,6 +63,23 @@ describe('whiteouts', () => {
     expect(changeSets[1]!.changes.map(brief)).toEqual([['-', 'removed', 'file', 0, '/x', 1, 2, 'whiteout']]);
   });
 
+  it('between entries of the same directory act on that directory, and the entries after them land in it', async () => {
+    // The layer lists a/ entry by entry: each whiteout and marker is found in the directory of
+    // the entry before it; the opaque marker comes after this layer's own a/new1, which stays.
+    const upper = tar().file('a/new1', '1').file('a/.wh.keep').file('a/new2', '2').file('a/.wh.b').file('a/.wh..wh..opq').file('a/new3', '3').file('a/b', 'now a file').file('x', 'x2');
+    const { union, changeSets } = await stack(base().dir('a/old/').file('a/old/o', 'o'), upper);
+    expect(shape(union)).toEqual(['/ d', '/a d', '/a/b f', '/a/new1 f', '/a/new2 f', '/a/new3 f', '/x f']);
+    expect(changeSets[1]!.changes.map(brief)).toEqual([
+      ['~', 'modified (type, mode)', 'file', 10, '/a/b'],
+      ['-', 'removed', 'file', 0, '/a/keep', 1, 4, 'whiteout'],
+      ['+', 'added', 'file', 1, '/a/new1'],
+      ['+', 'added', 'file', 1, '/a/new2'],
+      ['+', 'added', 'file', 1, '/a/new3'],
+      ['-', 'removed', 'dir', 0, '/a/old', 2, 1, 'opaque'],
+      ['~', 'modified (content)', 'file', 2, '/x'],
+    ]);
+  });
+
   it('are never entries themselves', async () => {
     const { union } = await stack(tar().file('.wh.ghost').dir('d/').file('d/.wh..wh..opq'));
     expect(shape(union)).toEqual(['/ d', '/d d']);

@@ -12,7 +12,7 @@ import type { LayerEntry } from './entry.js';
 import type { FsNode } from './node.js';
 import type { BuildObserver, RemovedVia, UnionObserver } from './observe.js';
 import { NamePool, PagedFloat64, PagedInt32, PagedUint8 } from './paged.js';
-import { WHITEOUT_PREFIX, comparePaths, joinPath, splitPath } from './path.js';
+import { WHITEOUT_PREFIX, baseName, comparePaths, joinPath, splitPath } from './path.js';
 
 export type HideReason = 'overwritten' | 'metadata-only' | 'removed';
 
@@ -192,10 +192,13 @@ export class WasteLedger implements BuildObserver, UnionObserver {
     if (e.type !== 'file') return;
     const layer = this.current;
     if (!node) {
+      // A whiteout or an opaque marker: no content (told apart before the path is split: a
+      // last component that starts so is a plain name, the cleaned path's last one too).
+      if (baseName(e.path).startsWith(WHITEOUT_PREFIX)) return;
       // Stored but never placed (a parent is not a directory): not visible.
       const comps = splitPath(e.path);
       const name = comps.pop() ?? '';
-      if (name.startsWith(WHITEOUT_PREFIX)) return; // a whiteout or an opaque marker: no content
+      if (name.startsWith(WHITEOUT_PREFIX)) return;
       const dir = joinPath(comps);
       if (this.excluded(dir, name)) {
         this.excludedBytes[layer] = (this.excludedBytes[layer] ?? 0) + e.size;

@@ -442,24 +442,19 @@ export class LayerApplier {
     if (this.parentDir && hasParentKey(e.path, end, this.parentName)) {
       const base = baseName(e.path);
       if (!base.startsWith(WHITEOUT_PREFIX)) return this.addEntry(e, undefined, base);
+      // A whiteout in that directory acts only on its children: the directory stays, and so
+      // does the shortcut (a layer that deletes 45,000 files lists them directory by directory).
+      this.whiteout(this.parentDir, base);
+      return undefined;
     }
     const key = end < 0 ? undefined : e.path.slice(0, end);
     const comps = splitPath(e.path);
     const base = comps[comps.length - 1];
-    if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) this.parentDir = undefined;
-    if (base === OPAQUE_WHITEOUT) {
-      const dir = this.union.resolveDir(comps.slice(0, -1), false, -1, undefined, true);
-      if (dir?.children && !this.opaque.has(dir)) {
-        this.opaque.add(dir);
-        for (const child of [...dir.children.values()]) this.purgeLower(child, 'opaque');
-      }
-      return undefined;
-    }
     if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) {
-      const name = base.slice(WHITEOUT_PREFIX.length);
-      if (name === '' || name === '.' || name === '..') return undefined;
-      const node = this.union.resolveDir(comps.slice(0, -1), false, -1, undefined, true)?.children?.get(name);
-      if (node) this.purgeLower(node, 'whiteout');
+      // Found without the shortcut, the directory may be another one: the next entry walks.
+      this.parentDir = undefined;
+      const dir = this.union.resolveDir(comps.slice(0, -1), false, -1, undefined, true);
+      if (dir) this.whiteout(dir, base);
       return undefined;
     }
     if (comps.length === 0) {
@@ -468,6 +463,21 @@ export class LayerApplier {
       return undefined;
     }
     return this.addEntry(e, comps, base!, comps.length > 1 ? key : undefined);
+  }
+
+  /** A `.wh.NAME` or `.wh..wh..opq` entry (`marker`) found in directory `dir`. */
+  private whiteout(dir: FsNode, marker: string): void {
+    if (marker === OPAQUE_WHITEOUT) {
+      if (dir.children && !this.opaque.has(dir)) {
+        this.opaque.add(dir);
+        for (const child of [...dir.children.values()]) this.purgeLower(child, 'opaque');
+      }
+      return;
+    }
+    const name = marker.slice(WHITEOUT_PREFIX.length);
+    if (name === '' || name === '.' || name === '..') return;
+    const node = dir.children?.get(name);
+    if (node) this.purgeLower(node, 'whiteout');
   }
 
   /**
