@@ -18,7 +18,7 @@
 // A layer's own tree is a set of marks on those slots and its payloads, gone when the layer is done.
 
 import { NamePool, PagedFloat64, PagedInt32, PagedUint8 } from './paged.js';
-import { baseName, cleanComponents, comparePaths, hasParentKey, parentEnd } from './path.js';
+import { cleanComponents, comparePaths, hasParentKey, parentEnd } from './path.js';
 
 export const WHITEOUT = '.wh.';
 const OPAQUE_PREFIX = '.wh..wh..';
@@ -77,7 +77,8 @@ export class DiveTrees {
   /** Its whiteout leaves (above layer 0). */
   private whiteouts: Whiteout[] = [];
   /** The raw parent path of the last entry added in this layer, and its slot. */
-  private parentCache: { key: string | undefined; slot: number } = NO_PARENT;
+  private parentKey: string | undefined = undefined;
+  private parentSlot = 0;
   /** dive's size of each layer: the sum of the tar header sizes of its entries. */
   readonly layerSizes: number[] = [];
 
@@ -134,11 +135,16 @@ export class DiveTrees {
 
   /** The slot of `name` under `parent`, or -1. */
   child(parent: number, name: string): number {
+    return this.find(parent, name, 0, name.length, hashKey(parent, name, 0, name.length));
+  }
+
+  /** The slot of `name.slice(start, stop)` under `parent` (`hash`: hashKey of the same), or -1. */
+  private find(parent: number, name: string, start: number, stop: number, hash: number): number {
     const mask = this.table.length - 1;
-    for (let i = hashKey(parent, name) & mask; ; i = (i + 1) & mask) {
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
       const id = this.table[i]!;
       if (id === -1) return -1;
-      if (this.parentOf.get(id) === parent && this.names.equals(this.nameAt.get(id), this.nameLen.get(id), name)) return id;
+      if (this.parentOf.get(id) === parent && this.names.equalsRange(this.nameAt.get(id), this.nameLen.get(id), name, start, stop)) return id;
     }
   }
 
@@ -150,7 +156,8 @@ export class DiveTrees {
 
   beginLayer(layer: number): void {
     this.layer = layer;
-    this.parentCache = NO_PARENT;
+    this.parentKey = undefined;
+    this.parentSlot = 0;
     this.touchedCount = 0;
     this.whiteouts = [];
     this.layerSizes[layer] = 0;
@@ -159,39 +166,55 @@ export class DiveTrees {
   /** One tar entry of the current layer: its name, its header size, and whether it is a directory. */
   add(name: string, tarSize: number, isDir: boolean): void {
     // Entries come directory by directory: when this one's parent is the last one's, start there
-    // with its last component (the parent's are in this layer's tree already, and the name needs
-    // no cleaning beyond that).
+    // with its last component, read in place (the parent's are in this layer's tree already, and
+    // the name needs no cleaning beyond that).
     const end = parentEnd(name);
-    let components: string[];
-    let node = 0;
-    if (hasParentKey(name, end, this.parentCache.key)) {
-      components = [baseName(name)];
-      node = this.parentCache.slot;
-    } else {
-      const cleaned = goCleanComponents(name);
-      if (cleaned.skip) return;
-      components = cleaned.components;
+    if (hasParentKey(name, end, this.parentKey)) {
+      let stop = name.length;
+      while (name.charCodeAt(stop - 1) === 0x2f) stop--;
+      this.layerSizes[this.layer] = (this.layerSizes[this.layer] ?? 0) + tarSize;
+      const node = this.step(this.parentSlot, name, end + 1, stop, true, tarSize);
+      if (node > 0) this.setPayload(node, tarSize, isDir);
+      return;
     }
+    const cleaned = goCleanComponents(name);
+    if (cleaned.skip) return;
+    const components = cleaned.components;
     this.layerSizes[this.layer] = (this.layerSizes[this.layer] ?? 0) + tarSize;
     const last = components.length - 1;
+    let node = 0;
     for (let i = 0; i <= last; i++) {
       const part = components[i]!;
-      let c = this.child(node, part);
-      if (c === -1 || !this.inLayer(c)) {
-        // A name that is not in this layer's tree yet: an opaque marker is never added.
-        if (part.startsWith(OPAQUE_PREFIX)) return;
-        if (i === last && this.layer > 0 && part.startsWith(WHITEOUT)) {
-          // A whiteout leaf needs no slot of its own: it is never stacked.
-          this.whiteouts.push({ parent: node, name: part, size: tarSize });
-          return;
-        }
-        if (c === -1) c = this.create(node, part);
-        this.join(c);
+      node = this.step(node, part, 0, part.length, i === last, tarSize);
+      if (node < 0) return;
+      if (i === last - 1 && end > 0) {
+        this.parentKey = name.slice(0, end);
+        this.parentSlot = node;
       }
-      node = c;
-      if (i === last - 1 && end > 0) this.parentCache = { key: name.slice(0, end), slot: node };
     }
-    if (node === 0) return; // the root keeps no payload
+    if (node > 0) this.setPayload(node, tarSize, isDir); // the root keeps no payload
+  }
+
+  /**
+   * The component `name.slice(start, stop)` under `parent`, put in this layer's tree: its slot, or
+   * -1 where the entry ends here (an opaque marker, never added; a whiteout leaf, which needs no
+   * slot of its own as it is never stacked).
+   */
+  private step(parent: number, name: string, start: number, stop: number, last: boolean, tarSize: number): number {
+    const hash = hashKey(parent, name, start, stop);
+    let c = this.find(parent, name, start, stop, hash);
+    if (c !== -1 && this.inLayer(c)) return c;
+    if (stop - start >= OPAQUE_PREFIX.length && name.startsWith(OPAQUE_PREFIX, start)) return -1;
+    if (last && this.layer > 0 && stop - start >= WHITEOUT.length && name.startsWith(WHITEOUT, start)) {
+      this.whiteouts.push({ parent, name: name.slice(start, stop), size: tarSize });
+      return -1;
+    }
+    if (c === -1) c = this.create(parent, name, start, stop, hash);
+    this.join(c);
+    return c;
+  }
+
+  private setPayload(node: number, tarSize: number, isDir: boolean): void {
     const pos = this.layerPos.get(node);
     this.lkSize[pos] = tarSize;
     this.lkDir[pos] = isDir ? 1 : 0;
@@ -333,19 +356,8 @@ export class DiveTrees {
 
   /** Bytewise order of two slots' names, read from the pool (strings made only past ASCII). */
   private compareNames(a: number, b: number): number {
-    const pa = this.nameAt.get(a);
-    const pb = this.nameAt.get(b);
-    const la = this.nameLen.get(a);
-    const lb = this.nameLen.get(b);
-    const n = Math.min(la, lb);
-    for (let i = 0; i < n; i++) {
-      const x = this.names.unit(pa, i);
-      const y = this.names.unit(pb, i);
-      if (x === y) continue;
-      if (x < 0x80 && y < 0x80) return x - y;
-      return comparePaths(this.name(a), this.name(b));
-    }
-    return la - lb;
+    const d = this.names.compare(this.nameAt.get(a), this.nameLen.get(a), this.nameAt.get(b), this.nameLen.get(b));
+    return Number.isNaN(d) ? comparePaths(this.name(a), this.name(b)) : d;
   }
 
   /** Bytewise order of a slot's name and a string (a whiteout leaf's), the slot's read from the pool. */
@@ -363,7 +375,7 @@ export class DiveTrees {
     return la - name.length;
   }
 
-  private create(parent: number, name: string): number {
+  private create(parent: number, name: string, start = 0, stop = name.length, hash = hashKey(parent, name, start, stop)): number {
     const id = this.count++;
     this.parentOf.set(id, parent);
     this.firstChild.set(id, -1);
@@ -372,10 +384,10 @@ export class DiveTrees {
     this.flags.set(id, 0);
     this.stSize.set(id, 0);
     this.layerPos.set(id, -1);
-    this.nameAt.set(id, this.names.add(name));
-    this.nameLen.set(id, name.length);
+    this.nameAt.set(id, this.names.addRange(name, start, stop));
+    this.nameLen.set(id, stop - start);
     if (this.count * 2 > this.table.length) this.rehash(this.table.length * 2);
-    else this.insert(id, hashKey(parent, name));
+    else this.insert(id, hash);
     return id;
   }
 
@@ -399,12 +411,10 @@ function hashSeed(parent: number): number {
   return (0x811c9dc5 ^ Math.imul(parent, 0x9e3779b1)) >>> 0;
 }
 
-const NO_PARENT = { key: undefined, slot: 0 };
-
-/** FNV-1a over the name's UTF-16 units, seeded with the parent slot. */
-function hashKey(parent: number, name: string): number {
+/** FNV-1a over the UTF-16 units of `name.slice(start, stop)`, seeded with the parent slot. */
+function hashKey(parent: number, name: string, start: number, stop: number): number {
   let h = hashSeed(parent);
-  for (let i = 0; i < name.length; i++) {
+  for (let i = start; i < stop; i++) {
     h ^= name.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }

@@ -168,18 +168,10 @@ export class WasteLedger implements BuildObserver, UnionObserver {
   }
 
   private compareNames(a: number, b: number): number {
-    const pa = this.nameAt.get(a);
-    const pb = this.nameAt.get(b);
-    const la = this.nameLen.get(a);
-    const lb = this.nameLen.get(b);
-    for (let i = 0; i < la && i < lb; i++) {
-      const x = this.names.unit(pa, i);
-      const y = this.names.unit(pb, i);
-      if (x === y) continue;
-      return x < 0x80 && y < 0x80 ? x - y : comparePaths(this.name(a), this.name(b));
-    }
-    return la - lb;
+    const d = this.names.compare(this.nameAt.get(a), this.nameLen.get(a), this.nameAt.get(b), this.nameLen.get(b));
+    return Number.isNaN(d) ? comparePaths(this.name(a), this.name(b)) : d;
   }
+
 
   beginLayer(layer: number): void {
     this.current = layer;

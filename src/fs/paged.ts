@@ -59,7 +59,12 @@ export class NamePool {
 
   /** Store a name; returns its handle. */
   add(name: string): number {
-    const n = name.length;
+    return this.addRange(name, 0, name.length);
+  }
+
+  /** Store `name.slice(start, stop)` without making that string; returns its handle. */
+  addRange(name: string, start: number, stop: number): number {
+    const n = stop - start;
     let page: Uint16Array;
     let offset: number;
     if (n > NAME_PAGE) {
@@ -76,7 +81,7 @@ export class NamePool {
       offset = this.used;
       this.used += n;
     }
-    for (let i = 0; i < n; i++) page[offset + i] = name.charCodeAt(i);
+    for (let i = 0; i < n; i++) page[offset + i] = name.charCodeAt(start + i);
     return (this.pages.length - 1) * NAME_PAGE + offset;
   }
 
@@ -109,10 +114,35 @@ export class NamePool {
   }
 
   equals(at: number, length: number, name: string): boolean {
-    if (length !== name.length) return false;
+    return this.equalsRange(at, length, name, 0, name.length);
+  }
+
+  /**
+   * Bytewise order of two names (negative, 0, positive) read in place, while their first
+   * difference is ASCII; NaN where it is not, for the caller to compare the byte forms of the
+   * strings (the pool holds UTF-16 units, whose order differs from UTF-8's past ASCII).
+   */
+  compare(a: number, la: number, b: number, lb: number): number {
+    const pageA = this.pages[Math.floor(a / NAME_PAGE)]!;
+    const pageB = this.pages[Math.floor(b / NAME_PAGE)]!;
+    const oa = a % NAME_PAGE;
+    const ob = b % NAME_PAGE;
+    const n = Math.min(la, lb);
+    for (let i = 0; i < n; i++) {
+      const x = pageA[oa + i]!;
+      const y = pageB[ob + i]!;
+      if (x === y) continue;
+      return x < 0x80 && y < 0x80 ? x - y : NaN;
+    }
+    return la - lb;
+  }
+
+  /** The name at `at` is `name.slice(start, stop)`. */
+  equalsRange(at: number, length: number, name: string, start: number, stop: number): boolean {
+    if (length !== stop - start) return false;
     const page = this.pages[Math.floor(at / NAME_PAGE)]!;
     const offset = at % NAME_PAGE;
-    for (let i = 0; i < length; i++) if (page[offset + i] !== name.charCodeAt(i)) return false;
+    for (let i = 0; i < length; i++) if (page[offset + i] !== name.charCodeAt(start + i)) return false;
     return true;
   }
 }
