@@ -80,6 +80,15 @@ describe('whiteouts', () => {
     ]);
   });
 
+  it('in a row, first in their directory, or through a symlinked parent, act where they are named', async () => {
+    const lower = base().symlink('l', 'a/b').file('a/b/f', 'f').file('a/b/g', 'g');
+    // Three whiteouts in a row open a/b; an entry follows in a/b; then l/ (a link to a/b) is
+    // walked through for a whiteout and for an entry; a whiteout of a directory that is not there.
+    const upper = tar().file('a/b/.wh.c').file('a/b/.wh.f').file('a/b/.wh.d').file('a/b/new', 'n').file('l/.wh.g').file('l/via', 'v').file('q/.wh.x').file('q/r', 'r');
+    const { union } = await stack(lower, upper);
+    expect(shape(union)).toEqual(['/ d', '/a d', '/a/b d', '/a/b/new f', '/a/b/via f', '/a/keep f', '/l l', '/q d', '/q/r f', '/x f']);
+  });
+
   it('are never entries themselves', async () => {
     const { union } = await stack(tar().file('.wh.ghost').dir('d/').file('d/.wh..wh..opq'));
     expect(shape(union)).toEqual(['/ d', '/d d']);

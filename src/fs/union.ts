@@ -348,8 +348,8 @@ export class LayerApplier {
    * entry changes only its own name inside that directory, so the next entry with the same key
    * finds the same directory without walking from the root again. Only a directory reached
    * without a symlink is kept: through one, the entry's own name may be on the way (`l -> .`,
-   * then `l/l`). Whiteouts, which can remove directories, and every entry that does not set it,
-   * clear it.
+   * then `l/l`). A whiteout or an opaque marker sets it as any entry does (what it removes is
+   * inside that directory); an entry that does not set it clears it.
    */
   private parentName: string | undefined = undefined;
   private parentDir: FsNode | undefined = undefined;
@@ -451,9 +451,10 @@ export class LayerApplier {
     const comps = splitPath(e.path);
     const base = comps[comps.length - 1];
     if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) {
-      // Found without the shortcut, the directory may be another one: the next entry walks.
-      this.parentDir = undefined;
+      // The directory is found as an entry's would be, only none is made (a directory that is
+      // not there has nothing to hide); where it is there, the entries after go in it as well.
       const dir = this.union.resolveDir(comps.slice(0, -1), false, -1, undefined, true);
+      this.remember(comps.length > 1 ? key : undefined, dir);
       if (dir) this.whiteout(dir, base);
       return undefined;
     }
@@ -463,6 +464,15 @@ export class LayerApplier {
       return undefined;
     }
     return this.addEntry(e, comps, base!, comps.length > 1 ? key : undefined);
+  }
+
+  /** The directory resolveDir just returned for the parent named `key`, for the entries after. */
+  private remember(key: string | undefined, dir: FsNode | undefined): void {
+    const union = this.union;
+    this.parentName = key;
+    this.parentDir = key === undefined || union.lastFollowed ? undefined : dir;
+    this.parentDepth = union.lastDepth;
+    this.parentLevels = union.lastLevels;
   }
 
   /** A `.wh.NAME` or `.wh..wh..opq` entry (`marker`) found in directory `dir`. */
@@ -498,10 +508,7 @@ export class LayerApplier {
       union.lastLevels = this.parentLevels;
     } else {
       dir = union.resolveDir(comps.slice(0, -1), true, layer, this.implied);
-      this.parentName = key;
-      this.parentDir = key === undefined || union.lastFollowed ? undefined : dir;
-      this.parentDepth = union.lastDepth;
-      this.parentLevels = union.lastLevels;
+      this.remember(key, dir);
     }
     if (!dir) {
       this.warnings.push(`${e.path}: a parent is not a directory; entry ignored (tar and umoci would fail here)`);
