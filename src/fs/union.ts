@@ -658,7 +658,10 @@ function setMeta(node: FsNode, e: LayerEntry, layer: number, union: Union): void
     node.devMinor = e.devMinor;
   }
   if (e.type === 'file') {
-    node.content = { size: e.size, sha256: e.sha256, layer, entry: e.ordinal };
+    // (The fields themselves, not the `content` setter: an object per file for nothing. The
+    // node is no hard link here, so its bytes are where it was written: layer and entry above.)
+    node.size = e.size;
+    node.digest = e.sha256 === undefined ? undefined : Buffer.from(e.sha256, 'hex').toString('latin1');
     node.inode = union.newInode();
   }
 }
