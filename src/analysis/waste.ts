@@ -217,9 +217,8 @@ function wastedPaths(ledger: WasteLedger, hidden: Int32Array, top: number): { pa
   const groupOf = new Int32Array(n);
   const firstAll = new Int32Array(n); // a copy of each group, for its path
   const bytesAll = new Float64Array(n);
-  let mask = 1023;
-  while (mask < 2 * n) mask = mask * 2 + 1;
-  const table = new Int32Array(mask + 1).fill(-1);
+  const table = emptyTable(n);
+  const mask = table.length - 1;
   let groupCount = 0;
   for (let k = 0; k < n; k++) {
     const i = hidden[k]!;
@@ -304,9 +303,8 @@ function duplicates(union: Union, exclude: ((path: string) => boolean) | undefin
   // digest's first four bytes (a sha256 is uniform already): a third of the time of a Set of the
   // strings, which hashes each (a Set was half the time of sorting them, on 130,000 files).
   const copiesOf = new Map<string, number>();
-  let mask = 1023;
-  while (mask < 2 * digests.length) mask = mask * 2 + 1;
-  const table = new Int32Array(mask + 1).fill(-1);
+  const table = emptyTable(digests.length);
+  const mask = table.length - 1;
   for (let k = 0; k < digests.length; k++) {
     const d = digests[k]!;
     let slot = (d.charCodeAt(0) | (d.charCodeAt(1) << 8) | (d.charCodeAt(2) << 16) | (d.charCodeAt(3) << 24)) & mask;
@@ -354,6 +352,13 @@ function walkFiles(root: FsNode, exclude: ((path: string) => boolean) | undefine
     }
   };
   walk(root, '/');
+}
+
+/** The slots of an open-addressing table for `count` keys: a power of two, at least twice as many, all empty (-1). */
+function emptyTable(count: number): Int32Array {
+  let size = 1024;
+  while (size < 2 * count) size *= 2;
+  return new Int32Array(size).fill(-1);
 }
 
 function unique(xs: number[]): number[] {
