@@ -244,7 +244,7 @@ function wastedPaths(ledger: WasteLedger, hidden: Int32Array, top: number): { pa
   // first `top` are sorted: those with at least the bytes of the top-th largest.
   let candidates: Int32Array;
   if (top > 0 && groupCount > top) {
-    const least = Float64Array.from(bytes).sort()[groupCount - top]!;
+    const least = kthLargest(bytes, top);
     let count = 0;
     for (let g = 0; g < groupCount; g++) if (bytes[g]! >= least) count++;
     candidates = new Int32Array(count);
@@ -352,6 +352,39 @@ function walkFiles(root: FsNode, exclude: ((path: string) => boolean) | undefine
     }
   };
   walk(root, '/');
+}
+
+/** The k-th largest of `values` (k ≤ its length), through a min-heap of the k largest seen. */
+function kthLargest(values: Float64Array, k: number): number {
+  const heap = new Float64Array(k);
+  let size = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (size < k) {
+      // Sift up.
+      let at = size++;
+      while (at > 0) {
+        const up = (at - 1) >> 1;
+        if (heap[up]! <= v) break;
+        heap[at] = heap[up]!;
+        at = up;
+      }
+      heap[at] = v;
+    } else if (v > heap[0]!) {
+      // Replace the smallest, sift down.
+      let at = 0;
+      for (;;) {
+        let child = 2 * at + 1;
+        if (child >= k) break;
+        if (child + 1 < k && heap[child + 1]! < heap[child]!) child++;
+        if (heap[child]! >= v) break;
+        heap[at] = heap[child]!;
+        at = child;
+      }
+      heap[at] = v;
+    }
+  }
+  return heap[0]!;
 }
 
 /** The slots of an open-addressing table for `count` keys: a power of two, at least twice as many, all empty (-1). */
