@@ -50,7 +50,11 @@ interface Whiteout {
   parent: number;
   name: string;
   size: number;
+  /** The slot of the path it removes, once looked up (UNKNOWN before). */
+  target: number;
 }
+
+const UNKNOWN = -2;
 
 export class DiveTrees {
   private count = 1;
@@ -148,10 +152,14 @@ export class DiveTrees {
     }
   }
 
-  /** The slot of `name` under `parent`, made if missing (outside every tree). */
-  ensureChild(parent: number, name: string): number {
-    const found = this.child(parent, name);
-    return found === -1 ? this.create(parent, name) : found;
+  /**
+   * The slot of `name.slice(start)` under `parent` (a whiteout's target: start is past `.wh.`),
+   * made if missing (outside every tree) when `make`, else -1 if missing.
+   */
+  private slotOf(parent: number, name: string, start: number, make: boolean): number {
+    const hash = hashKey(parent, name, start, name.length);
+    const found = this.find(parent, name, start, name.length, hash);
+    return found === -1 && make ? this.create(parent, name, start, name.length, hash) : found;
   }
 
   beginLayer(layer: number): void {
@@ -206,7 +214,7 @@ export class DiveTrees {
     if (c !== -1 && this.inLayer(c)) return c;
     if (stop - start >= OPAQUE_PREFIX.length && name.startsWith(OPAQUE_PREFIX, start)) return -1;
     if (last && this.layer > 0 && stop - start >= WHITEOUT.length && name.startsWith(WHITEOUT, start)) {
-      this.whiteouts.push({ parent, name: name.slice(start, stop), size: tarSize });
+      this.whiteouts.push({ parent, name: name.slice(start, stop), size: tarSize, target: UNKNOWN });
       return -1;
     }
     if (c === -1) c = this.create(parent, name, start, stop, hash);
@@ -273,18 +281,26 @@ export class DiveTrees {
       for (let i = 0; i < order.length; i++) {
         const k = order[i]!;
         if (k >= 0 && kids.has(k)) continue;
-        leaf.whiteout = k < 0 || this.isWhiteout(k);
-        const parent = k >= 0 ? this.parentOf.get(k) : outs[-1 - k]!.parent;
-        leaf.path = leaf.whiteout ? this.ensureChild(parent, nameOf(k).slice(WHITEOUT.length)) : k;
-        leaf.size = k >= 0 ? this.lkSize[this.layerPos.get(k)]! : outs[-1 - k]!.size;
+        if (k < 0) {
+          // (The target is kept for stacking below: 45,000 whiteouts in one layer of manyfiles.)
+          const w = outs[-1 - k]!;
+          w.target = this.slotOf(w.parent, w.name, WHITEOUT.length, true);
+          leaf.whiteout = true;
+          leaf.path = w.target;
+          leaf.size = w.size;
+        } else {
+          leaf.whiteout = this.isWhiteout(k);
+          leaf.path = leaf.whiteout ? this.slotOf(this.parentOf.get(k), this.name(k), WHITEOUT.length, true) : k;
+          leaf.size = this.lkSize[this.layerPos.get(k)]!;
+        }
         if (!visit(leaf, this)) break;
       }
     }
     for (let i = 0; i < order.length; i++) {
       const k = order[i]!;
       if (k < 0 || this.isWhiteout(k)) {
-        const parent = k >= 0 ? this.parentOf.get(k) : outs[-1 - k]!.parent;
-        const target = this.child(parent, nameOf(k).slice(WHITEOUT.length));
+        const w = k < 0 ? outs[-1 - k]! : undefined;
+        const target = w && w.target !== UNKNOWN ? w.target : this.slotOf(w ? w.parent : this.parentOf.get(k), w ? w.name : this.name(k), WHITEOUT.length, false);
         if (target !== -1 && this.present(target)) this.unstack(target);
       } else {
         this.stackPath(k);
