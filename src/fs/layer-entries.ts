@@ -55,6 +55,7 @@ export async function scanLayerEntries(
   let ordinal = 0;
   // Files this large are left unhashed, when deferring.
   let deferMin = Infinity;
+  const hasher = new FileHasher(hex);
   return scanLayer(layer, {
     verify,
     file,
@@ -99,31 +100,50 @@ export async function scanLayerEntries(
         hashed?.(undefined);
         return;
       }
-      // A sparse file's content reaches the sink expanded (holes as zeros), so its sha256 is
-      // that of the file as extracted. Most files arrive in one piece: hashed in one call,
-      // without a hash object.
-      let hash: Hash | undefined;
-      let whole: string | undefined;
-      const size = e.size;
-      const update = (chunk: Buffer) => {
-        if (hash === undefined && whole === undefined && chunk.length === size) whole = oneShotSha256(chunk);
-        else (hash ??= createHash('sha256')).update(chunk);
-      };
-      return {
-        data: keep
-          ? (chunk) => {
-              update(chunk);
-              keep.data(chunk);
-            }
-          : update,
-        end: () => {
-          const digest = whole ?? (hash ?? createHash('sha256')).digest('binary');
-          if (hex) e.sha256 = toHex(digest);
-          hashed?.(digest);
-        },
-      };
+      return hasher.start(e, hashed, keep);
     },
   });
+}
+
+/**
+ * The sink that hashes a regular file's content as it streams past, one per scan and reused from
+ * file to file (a file's content has ended before the next entry starts): a closure or two and an
+ * object per file otherwise. A sparse file's content reaches it expanded (holes as zeros), so its
+ * sha256 is that of the file as extracted. Most files arrive in one piece: hashed in one call,
+ * without a hash object.
+ */
+class FileHasher {
+  private entry: LayerEntry | undefined = undefined;
+  private hashed: ((sha256: string | undefined) => void) | undefined = undefined;
+  private keep: { data(chunk: Buffer): void } | undefined = undefined;
+  private hash: Hash | undefined = undefined;
+  private whole: string | undefined = undefined;
+
+  constructor(private readonly hex: boolean) {}
+
+  start(e: LayerEntry, hashed: ((sha256: string | undefined) => void) | undefined, keep: { data(chunk: Buffer): void } | undefined): this {
+    this.entry = e;
+    this.hashed = hashed;
+    this.keep = keep;
+    this.hash = undefined;
+    this.whole = undefined;
+    return this;
+  }
+
+  data(chunk: Buffer): void {
+    if (this.hash === undefined && this.whole === undefined && chunk.length === this.entry!.size) this.whole = oneShotSha256(chunk);
+    else (this.hash ??= createHash('sha256')).update(chunk);
+    this.keep?.data(chunk);
+  }
+
+  end(): void {
+    const digest = this.whole ?? (this.hash ?? createHash('sha256')).digest('binary');
+    const e = this.entry!;
+    const hashed = this.hashed;
+    this.start(e, undefined, undefined);
+    if (this.hex) e.sha256 = toHex(digest);
+    hashed?.(digest);
+  }
 }
 
 function toHex(latin1: string): string {

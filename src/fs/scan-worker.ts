@@ -72,6 +72,10 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     locate: () => job.location,
   };
   const budget = new Budget(job.limits, job.counters);
+  // The regular file whose digest is awaited (it comes before the next entry): one function for
+  // all of them, not a closure per file.
+  let file: LayerEntry | undefined;
+  const addFile = (digest: string | undefined) => add(file!, digest);
   const backlog = new Backlog(job.backlog, job.backlogBytes);
   const flush = () => {
     if (batcher.count === 0) return;
@@ -111,7 +115,8 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
         job.file,
         (e) => {
           if (e.type !== 'file') return add(e, undefined);
-          return (digest: string | undefined) => add(e, digest);
+          file = e;
+          return addFile;
         },
         { budget, onProgress, hex: false, readAhead, defer: job.defer, hashBlob: job.hashBlob, inflateHere },
       );
