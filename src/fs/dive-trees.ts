@@ -14,7 +14,7 @@
 //   layer 0 is then stacked again.
 //
 // Memory: one slot per distinct path ever named (a whiteout above layer 0 takes none), in typed
-// arrays with the names in one character pool: about 45 bytes and two per character of the name.
+// arrays with the names in one character pool: about 49 bytes and two per character of the name.
 // A layer's own tree is a set of marks on those slots and its payloads, gone when the layer is done.
 
 import { NamePool, PagedFloat64, PagedInt32, PagedUint8 } from './paged.js';
@@ -68,6 +68,8 @@ export class DiveTrees {
   private nameAt = new PagedInt32();
   private nameLen = new PagedInt32();
   private names = new NamePool();
+  /** Each slot's hashKey, kept: growing the table re-places the slots without hashing the names again. */
+  private hashOf = new PagedInt32();
   // Open addressing on (parent, name): slot ids, -1 empty.
   private table = new Int32Array(1 << 13).fill(-1);
 
@@ -148,7 +150,7 @@ export class DiveTrees {
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const id = this.table[i]!;
       if (id === -1) return -1;
-      if (this.parentOf.get(id) === parent && this.names.equalsRange(this.nameAt.get(id), this.nameLen.get(id), name, start, stop)) return id;
+      if (this.hashOf.get(id) === (hash | 0) && this.parentOf.get(id) === parent && this.names.equalsRange(this.nameAt.get(id), this.nameLen.get(id), name, start, stop)) return id;
     }
   }
 
@@ -402,6 +404,7 @@ export class DiveTrees {
     this.layerPos.set(id, -1);
     this.nameAt.set(id, this.names.addRange(name, start, stop));
     this.nameLen.set(id, stop - start);
+    this.hashOf.set(id, hash | 0);
     if (this.count * 2 > this.table.length) this.rehash(this.table.length * 2);
     else this.insert(id, hash);
     return id;
@@ -416,10 +419,7 @@ export class DiveTrees {
 
   private rehash(size: number): void {
     this.table = new Int32Array(size).fill(-1);
-    for (let id = 1; id < this.count; id++) {
-      const h = this.names.hash(this.nameAt.get(id), this.nameLen.get(id), hashSeed(this.parentOf.get(id)));
-      this.insert(id, (h ^ (h >>> 15)) >>> 0);
-    }
+    for (let id = 1; id < this.count; id++) this.insert(id, this.hashOf.get(id) >>> 0);
   }
 }
 
