@@ -137,9 +137,14 @@ export interface DiveCounts {
 /** dive's figures from its per-path counts; the inefficient files listed are the first `top` (0: all). */
 export function diveMetrics(c: DiveCounts, top = 0): DiveMetrics {
   const efficiency = c.discoveredPathSizes === 0 ? 1 : c.minimumPathSizes / c.discoveredPathSizes;
-  const idx = Array.from({ length: c.inefficientCount }, (_, i) => i);
-  // Read once: the sort compares each many times (manyfiles: 100,000 paths).
-  const wasted = Float64Array.from(idx, (i) => c.wastedBytes(i));
+  // Read once: the sort compares each many times (manyfiles: 100,000 paths). (Loops, not
+  // Array.from, which steps an iterator object per element.)
+  const idx: number[] = [];
+  const wasted = new Float64Array(c.inefficientCount);
+  for (let i = 0; i < c.inefficientCount; i++) {
+    idx.push(i);
+    wasted[i] = c.wastedBytes(i);
+  }
   goSortArray(idx, (a, b) => wasted[a]! < wasted[b]!);
   idx.reverse();
   let sizeBytes = 0;

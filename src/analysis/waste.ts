@@ -345,12 +345,12 @@ function duplicates(union: Union, exclude: ((path: string) => boolean) | undefin
 
 /** Every regular file of the tree (paths left out excepted), with the path of its directory. */
 function walkFiles(root: FsNode, exclude: ((path: string) => boolean) | undefined, visit: (n: FsNode, dir: string) => void): void {
-  const walk = (dir: FsNode, path: string) => {
-    for (const n of dir.children!.values()) {
+  // (forEach: a Map's for...of makes an iterator result per child, 130,000 of them.)
+  const walk = (dir: FsNode, path: string) =>
+    dir.children!.forEach((n) => {
       if (n.type === 'dir') walk(n, path === '/' ? `/${n.name}` : `${path}/${n.name}`);
       else if (n.type === 'file' && !(exclude && exclude(path === '/' ? `/${n.name}` : `${path}/${n.name}`))) visit(n, path);
-    }
-  };
+    });
   walk(root, '/');
 }
 

@@ -65,7 +65,8 @@ export async function buildUnion(layers: Layer[], options: BuildOptions): Promis
     },
     entry: (e, sha256) => {
       const node = applier!.add(e);
-      for (const o of observers) o.entry?.(e, node);
+      // (An index loop: once per entry, and for...of made an iterator each time.)
+      for (let i = 0; i < observers.length; i++) observers[i]!.entry?.(e, node);
       if (e.contentAt !== undefined && node) deferred!.note(current!, e);
       if (node && e.type === 'file') {
         if (sha256 !== undefined) node.digest = sha256;
