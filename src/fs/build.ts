@@ -9,6 +9,7 @@ import type { BuildObserver, UnionObserver } from './observe.js';
 import { DeferredContents, settleDeferred } from './deferred.js';
 import { feedLayers } from './layer-feed.js';
 export { scanLayerEntries, readLayerEntries, type EntryVisit } from './layer-entries.js';
+import type { FsNode } from './node.js';
 import { Union } from './union.js';
 
 export interface BuildOptions {
@@ -56,6 +57,12 @@ export async function buildUnion(layers: Layer[], options: BuildOptions): Promis
   let applier: ReturnType<Union['beginLayer']> | undefined;
   let current: Layer | undefined;
   const deferred = options.defer ? new DeferredContents(options.verify, limits) : undefined;
+  // The file whose digest is awaited (read in this thread: it comes once the content has gone
+  // by, before the next entry), and one function that sets it: not a closure per file.
+  let hashing: FsNode | undefined;
+  const setDigest = (digest: string) => {
+    hashing!.digest = digest;
+  };
   await feedLayers(layers.slice(0, last + 1), { verify: options.verify, file: options.file, onProgress: options.onProgress, workers: options.workers, defer: options.defer }, budget, {
     begin: (layer) => {
       current = layer;
@@ -70,7 +77,10 @@ export async function buildUnion(layers: Layer[], options: BuildOptions): Promis
       if (e.contentAt !== undefined && node) deferred!.note(current!, e);
       if (node && e.type === 'file') {
         if (sha256 !== undefined) node.digest = sha256;
-        else if (e.contentAt === undefined) return (digest) => (node.digest = digest);
+        else if (e.contentAt === undefined) {
+          hashing = node;
+          return setDigest;
+        }
       }
     },
     end: (layer, scan) => {

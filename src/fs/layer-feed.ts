@@ -73,6 +73,12 @@ export async function feedLayers(layers: Layer[], options: FeedOptions, budget: 
   endEarlyReaders(workers);
   if (workers > 0) return feedInWorkers(layers, options, budget, workers, visitor);
   const scans: LayerScan[] = [];
+  // Where the digest of the file being read goes (it comes before the next entry): one relay for
+  // every file, not a closure each.
+  let awaiting: ((sha256: string) => void) | undefined;
+  const relay = (digest: string | undefined) => {
+    if (digest !== undefined) awaiting!(digest);
+  };
   for (const layer of layers) {
     visitor?.begin?.(layer);
     const onProgress = options.onProgress && ((bytes: number) => options.onProgress!(layer, bytes));
@@ -83,7 +89,9 @@ export async function feedLayers(layers: Layer[], options: FeedOptions, budget: 
           options.file,
           (e) => {
             const onDigest = visitor.entry(e);
-            if (onDigest) return (digest: string | undefined) => digest !== undefined && onDigest(digest);
+            if (!onDigest) return;
+            awaiting = onDigest;
+            return relay;
           },
           { budget, onProgress, hex: false, defer: options.defer },
         )
