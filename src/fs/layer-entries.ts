@@ -140,7 +140,12 @@ class FileHasher {
     const digest = this.whole ?? (this.hash ?? createHash('sha256')).digest('binary');
     const e = this.entry!;
     const hashed = this.hashed;
-    this.start(e, undefined, undefined);
+    // Nothing of this file is held past it.
+    this.entry = undefined;
+    this.hashed = undefined;
+    this.keep = undefined;
+    this.hash = undefined;
+    this.whole = undefined;
     if (this.hex) e.sha256 = toHex(digest);
     hashed?.(digest);
   }

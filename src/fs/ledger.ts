@@ -172,7 +172,6 @@ export class WasteLedger implements BuildObserver, UnionObserver {
     return Number.isNaN(d) ? comparePaths(this.name(a), this.name(b)) : d;
   }
 
-
   beginLayer(layer: number): void {
     this.current = layer;
     this.storedBytes[layer] = 0;
