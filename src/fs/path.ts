@@ -52,6 +52,17 @@ export function parentKey(name: string): string | undefined {
 
 /** The length of parentKey(name), or -1 where there is none: to compare without making the key. */
 export function parentEnd(name: string): number {
+  // The union and dive's trees each ask of every entry's name, one after the other.
+  if (name === lastName) return lastEnd;
+  lastName = name;
+  lastEnd = findParentEnd(name);
+  return lastEnd;
+}
+
+let lastName = '';
+let lastEnd = -1;
+
+function findParentEnd(name: string): number {
   let end = name.length;
   while (end > 0 && name.charCodeAt(end - 1) === 0x2f) end--;
   const slash = name.lastIndexOf('/', end - 1);
