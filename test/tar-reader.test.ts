@@ -406,6 +406,16 @@ describe('damaged headers', () => {
         expect(read(space.subarray(shift, shift + archive.length)).entries.map((e) => e.uname)).toEqual(expected);
       }
     }
+    // A buffer that grew (a resizable ArrayBuffer) after its first headers were summed.
+    const growing = new ArrayBuffer(1024, { maxByteLength: 1 << 20 });
+    const reader = new TarReader({ where: {}, onEntry: () => undefined });
+    const one = tar().file('a', '').build();
+    Buffer.from(growing).set(one.subarray(0, 1024));
+    reader.push(Buffer.from(growing, 0, 512));
+    growing.resize(4096);
+    Buffer.from(growing, 1024).set(tar().file('b', '').build().subarray(0, 512));
+    expect(() => reader.push(Buffer.from(growing, 1024, 512))).not.toThrow();
+    expect(reader.entries).toBe(2);
     // A bad checksum after good ones in the same buffer is still caught.
     const bad = Buffer.concat([archive.subarray(0, 1024), tarHeader({ name: 'b', size: 0, checksum: 99 }), Buffer.alloc(1024)]);
     expect(failure(() => read(bad)).message).toBe('not a tar header at byte 1024 (checksum mismatch)');

@@ -116,7 +116,7 @@ function sumBytes(b: Buffer, at: number): number {
   if ((offset & 3) === 0) {
     let w32: Uint32Array;
     let i: number;
-    if (b.buffer === wordsOf) {
+    if (b.buffer === wordsOf && (offset >>> 2) + BLOCK / 4 <= words.length) {
       w32 = words;
       i = offset >>> 2;
     } else if (b.buffer.byteLength <= MAX_KEPT_VIEW) {
