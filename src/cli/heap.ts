@@ -99,9 +99,14 @@ export function boundOldGeneration(): void {
  * budget. Measured as CPU seconds, medians of interleaved runs on this shared machine: debian-big
  * gzip 8.36 -> 8.16 and 8.82 -> 8.50, manyfiles gzip 4.76 -> 4.37 and 6.12 -> 5.74. No inlining
  * at all saved more where threads read layers (debian-big gzip 8.36 -> 7.92) but cost the image
- * of small files read in one thread (6.12 -> 6.34). V8 reads the setting for each compilation.
+ * of small files read in one thread (6.12 -> 6.34). A budget of 300 was taken first; once the
+ * per-entry code was lighter and no longer deoptimized in loops, 150 did better still (analyze,
+ * CPU seconds, medians of interleaved pairs in two rounds: manyfiles 4.09 -> 3.84 and 4.13 ->
+ * 3.90, debian-big gzip 7.28 -> 6.96 and 7.07 -> 7.11, manyfiles gzip 3.64 -> 3.62; 60 was no
+ * better than 150 and worse on the gzip copy read in one thread). V8 reads the setting for each
+ * compilation.
  */
-const INLINE_BUDGET = 300;
+const INLINE_BUDGET = 150;
 
 /** Hold what V8's optimizing compiler inlines into a function to INLINE_BUDGET bytes of bytecode. */
 export function limitInlining(): void {
