@@ -139,11 +139,6 @@ export class DiveTrees {
     return total;
   }
 
-  /** The slot of `name` under `parent`, or -1. */
-  child(parent: number, name: string): number {
-    return this.find(parent, name, 0, name.length, hashKey(parent, name, 0, name.length));
-  }
-
   /** The slot of `name.slice(start, stop)` under `parent` (`hash`: hashKey of the same), or -1. */
   private find(parent: number, name: string, start: number, stop: number, hash: number): number {
     const mask = this.table.length - 1;
@@ -155,8 +150,8 @@ export class DiveTrees {
   }
 
   /**
-   * The slot of `name.slice(start)` under `parent` (a whiteout's target: start is past `.wh.`),
-   * made if missing (outside every tree) when `make`, else -1 if missing.
+   * The slot of `name.slice(start)` under `parent` (for a whiteout's target, start is past
+   * `.wh.`), made if missing (outside every tree) when `make`, else -1 if missing.
    */
   private slotOf(parent: number, name: string, start: number, make: boolean): number {
     const hash = hashKey(parent, name, start, name.length);
@@ -237,7 +232,7 @@ export class DiveTrees {
   endLayer(visit?: DiveVisitor): void {
     // Children of each node of the layer's tree: slots (>= 0) and whiteout leaves (-1 - index).
     const outs = this.whiteouts.filter((w) => {
-      const slot = this.child(w.parent, w.name);
+      const slot = this.slotOf(w.parent, w.name, 0, false);
       return slot === -1 || !this.inLayer(slot); // else the same name is a node with children
     });
     const kids = new Map<number, number[]>();
@@ -393,7 +388,8 @@ export class DiveTrees {
     return la - name.length;
   }
 
-  private create(parent: number, name: string, start = 0, stop = name.length, hash = hashKey(parent, name, start, stop)): number {
+  /** A new slot for `name.slice(start, stop)` under `parent`; `hash` is its hashKey. */
+  private create(parent: number, name: string, start: number, stop: number, hash: number): number {
     const id = this.count++;
     this.parentOf.set(id, parent);
     this.firstChild.set(id, -1);

@@ -113,10 +113,6 @@ export class NamePool {
     return h;
   }
 
-  equals(at: number, length: number, name: string): boolean {
-    return this.equalsRange(at, length, name, 0, name.length);
-  }
-
   /**
    * Bytewise order of two names (negative, 0, positive) read in place, while their first
    * difference is ASCII; NaN where it is not, for the caller to compare the byte forms of the
