@@ -1,0 +1,61 @@
+// bin/layerlens.js runs the command line as the build bundles it (dist/bundle/run.js, with its
+// reading thread in dist/bundle/scan-worker.js): the same program as the modules the other tests
+// run in-process, in another form. These run the bundle as a user does and hold it to the same
+// output, threads, dependencies loaded at run time (yaml) and errors.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/builders.js';
+import { run } from './helpers/cli.js';
+
+const BIN = fileURLToPath(new URL('../bin/layerlens.js', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../dist/bundle/', import.meta.url));
+const sample = (name: string) => fileURLToPath(new URL(`../samples/${name}`, import.meta.url));
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the bundled command line', () => {
+  it('is one file for the command line and one for its reading threads', () => {
+    expect(fs.readdirSync(BUNDLE).filter((f) => f.endsWith('.js')).sort()).toEqual(['run.js', 'scan-worker.js']);
+  });
+
+  it('prints the version of package.json', () => {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(cli(['--version'])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  });
+
+  // Reading threads forced: they start from the bundle's own worker file.
+  for (const workers of ['0', '2']) {
+    it(`gives analyze's output of the modules, byte for byte (LAYERLENS_WORKERS=${workers})`, async () => {
+      for (const name of ['tiny.docker-archive.tar', 'tiny-zstd.oci-archive.tar']) {
+        const bundled = cli(['analyze', sample(name), '--format', 'json'], { LAYERLENS_WORKERS: workers });
+        const modules = await run(['analyze', sample(name), '--format', 'json']);
+        expect(bundled.stderr).toBe('');
+        expect(bundled.code).toBe(0);
+        expect(bundled.stdout).toBe(modules.stdout);
+      }
+    });
+  }
+
+  it('reads a rules file with yaml, loaded at run time', () => {
+    const rules = tmp.file('rules.yml', Buffer.from('rules:\n  lowestEfficiency: 0.5\n  maxLayerCount: 12\n'));
+    const r = cli(['ci', sample('tiny.docker-archive.tar'), '--config', rules]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/PASS/);
+    expect(r.code).toBe(0);
+  });
+
+  it('fails in one line with status 2 on a file that is not there', () => {
+    const r = cli(['analyze', tmp.file('missing.tar')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^layerlens: error: [^\n]*\n$/);
+  });
+});
