@@ -182,7 +182,9 @@ describe('the order layers are read in', () => {
 });
 
 describe('the backlog: entries read ahead and not yet applied', () => {
-  // A visitor that is slow on layer 0, while layer 1 (20,000 files) is read meanwhile.
+  // A visitor that is slow on layer 0 (1.5 s), while layer 1 (20,000 files) is read meanwhile:
+  // long enough for a reader that starts late on a loaded machine (300 ms was not, once in CI:
+  // the unbounded case then saw layer 1 applied as it came and never waiting whole).
   const sleep = new Int32Array(new SharedArrayBuffer(4));
   const img = () => {
     const many = tar();
@@ -198,7 +200,7 @@ describe('the backlog: entries read ahead and not yet applied', () => {
       await feedLayers(im.layers, { verify: true, file: im.file, workers: 2, backlogBytes, onBacklog: (b) => (max = Math.max(max, b)) }, new Budget(resolveLimits()), {
         begin: (l) => (layer = l.index),
         entry: () => {
-          if (layer === 0 && entries[0]! % 10 === 0) Atomics.wait(sleep, 0, 0, 10);
+          if (layer === 0 && entries[0]! % 10 === 0) Atomics.wait(sleep, 0, 0, 50);
           entries[layer]!++;
         },
       });
