@@ -1,7 +1,7 @@
-// bin/layerlens.js runs the command line as the build bundles it (dist/bundle/run.js, with its
-// reading thread in dist/bundle/scan-worker.js): the same program as the modules the other tests
-// run in-process, in another form. These run the bundle as a user does and hold it to the same
-// output, threads, dependencies loaded at run time (yaml) and errors.
+// bin/layerlens.js runs the command line as the build bundles it (dist/bundle/prelude.js, then
+// run.js, with the reading thread in scan-worker.js beside them): the same program as the modules
+// the other tests run in-process, in another form. These run the bundle as a user does and hold it
+// to the same output, threads, dependencies loaded at run time (yaml) and errors.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +22,8 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('the bundled command line', () => {
-  it('is one file for the command line and one for its reading threads', () => {
-    expect(fs.readdirSync(BUNDLE).filter((f) => f.endsWith('.js')).sort()).toEqual(['run.js', 'scan-worker.js']);
+  it('is a prelude, the command line, and its reading threads, a file each', () => {
+    expect(fs.readdirSync(BUNDLE).filter((f) => f.endsWith('.js')).sort()).toEqual(['prelude.js', 'run.js', 'scan-worker.js']);
   });
 
   it('prints the version of package.json', () => {

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { storedBytes } from '../src/cli/early.js';
 import { main } from '../src/cli/main.js';
@@ -53,6 +53,27 @@ describe('startReadersEarly', () => {
     expect(r.stdout).toBe('started\n');
     expect(r.status).toBe(0); // null had it been killed at the timeout
     expect(Date.now() - started).toBeLessThan(8_000);
+  });
+
+  it('hands out, from any copy of the module, the threads another copy started', () => {
+    // The command line's prelude starts them from a bundle of its own, and the rest of the
+    // program takes them from another: two copies of fs/readers.ts, as two URLs make here.
+    const url = pathToFileURL(READERS).href;
+    const script = tmp.file('copies.mjs', Buffer.from(`
+      const prelude = await import(${JSON.stringify(`${url}?prelude`)});
+      const program = await import(${JSON.stringify(`${url}?program`)});
+      prelude.startReadersEarly(${1024 * MiB});
+      program.startReadersEarly(${1024 * MiB}); // as many as asked are there: none more
+      const taken = program.takeReader();
+      console.log(program.endEarlyReaders(0), prelude.endEarlyReaders(0));
+      await taken.terminate();
+      await program.earlyReadersGone();
+    `));
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, LAYERLENS_WORKERS: '2' } });
+    expect(r.stderr).toBe('');
+    // Of the prelude's two, the program took one and ended the other; none was left to end.
+    expect(r.stdout).toBe('1 0\n');
+    expect(r.status).toBe(0);
   });
 });
 

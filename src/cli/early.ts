@@ -6,6 +6,9 @@ import path from 'node:path';
 import { earlyReadersGone, endEarlyReaders, startReadersEarly } from '../fs/readers.js';
 import { splitPathRef } from '../source/select.js';
 
+/** The commands that read layers (through fs/layer-feed.ts). */
+export const READS_LAYERS = new Set(['layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'ci', 'report', 'waste']);
+
 /** `args`: a layer-reading command's arguments. */
 export function startReadersFor(args: readonly string[]): void {
   const bytes = storedBytes(args);

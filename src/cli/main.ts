@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isLayerlensError } from '../image/errors.js';
+import { endUnusedReaders, READS_LAYERS, startReadersFor } from './early.js';
 import { showName } from '../report/format.js';
 import type { Io } from './common.js';
 
@@ -30,8 +31,6 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['waste', async () => (await import('./waste.js')).registerWaste],
 ];
 
-/** The commands that read layers (through fs/layer-feed.ts). */
-const READS_LAYERS = new Set(['layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'ci', 'report', 'waste']);
 
 function version(): string {
   try {
@@ -77,13 +76,13 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
     if (e.code === 'EPIPE') process.exit(0);
   });
   // The threads that will read a large image start now, while the command's code loads and the
-  // image is opened (cli/early.ts).
-  const early = READS_LAYERS.has(argv[2] ?? '') ? await import('./early.js') : undefined;
-  early?.startReadersFor(argv.slice(3));
+  // image is opened (cli/early.ts; the command line's prelude has started them already).
+  const readsLayers = READS_LAYERS.has(argv[2] ?? '');
+  if (readsLayers) startReadersFor(argv.slice(3));
   try {
     return await runCommand(argv, full);
   } finally {
-    await early?.endUnusedReaders();
+    if (readsLayers) await endUnusedReaders();
   }
 }
 

@@ -8,6 +8,7 @@ import { workerScript } from '../layer/threads.js';
 /** Below this many stored bytes, starting threads costs more than it saves. */
 const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 const MAX_WORKERS = 4;
+const EARLY = Symbol.for('layerlens.earlyReaders');
 
 /**
  * Threads to read `layers` layers holding `storedBytes` with: LAYERLENS_WORKERS if set (0 =
@@ -29,8 +30,13 @@ function newReader(): Worker {
   return new Worker(workerScript(import.meta.url, 'scan-worker.js', 'fs'), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
 }
 
-/** Threads started before the layers were known (startReadersEarly), for the next pass. */
-const early: Worker[] = [];
+/**
+ * Threads started before the layers were known (startReadersEarly), for the next pass. Kept on
+ * the process's global object: the command line starts them from its prelude (cli/prelude.ts),
+ * which the build bundles apart from the rest of the program, so two copies of this module hand
+ * out the same threads.
+ */
+const early: Worker[] = ((globalThis as { [EARLY]?: Worker[] })[EARLY] ??= []);
 
 /**
  * Start the threads that will read an image of `storedBytes` before it is opened: a thread takes
