@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isLayerlensError } from '../image/errors.js';
-import { endUnusedReaders, READS_LAYERS, startReadersFor } from './early.js';
 import { showName } from '../report/format.js';
 import type { Io } from './common.js';
+import { endUnusedReaders, READS_LAYERS, startReadersFor } from './early.js';
 
 type Register = (program: Command, io: Io) => void;
 
@@ -30,7 +30,6 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['report', async () => (await import('./report.js')).registerReport],
   ['waste', async () => (await import('./waste.js')).registerWaste],
 ];
-
 
 function version(): string {
   try {
