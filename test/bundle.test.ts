@@ -52,6 +52,15 @@ describe('the bundled command line', () => {
     expect(r.code).toBe(0);
   });
 
+  it('says in one line, with status 2, when it has not been built', () => {
+    // bin/ as a clone has it before `npm run build`: no dist/ beside it (a folder with a space).
+    const bin = tmp.file('a clone/bin/layerlens.js', fs.readFileSync(BIN));
+    const r = spawnSync(process.execPath, [bin, 'images', sample('tiny.docker-archive.tar')], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('layerlens: error: the command line is not built: run `npm run build`\n');
+  });
+
   it('fails in one line with status 2 on a file that is not there', () => {
     const r = cli(['analyze', tmp.file('missing.tar')]);
     expect(r.code).toBe(2);
