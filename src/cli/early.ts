@@ -3,16 +3,24 @@
 // by the size of what its first argument that exists on disk names.
 import fs from 'node:fs';
 import path from 'node:path';
-import { earlyReadersGone, endEarlyReaders, startReadersEarly } from '../fs/readers.js';
+import { earlyReaderCount, earlyReadersGone, endEarlyReaders, startReadersEarly } from '../fs/readers.js';
 import { splitPathRef } from '../source/select.js';
 
 /** The commands that read layers (through fs/layer-feed.ts). */
-export const READS_LAYERS = new Set(['layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'ci', 'report', 'waste']);
+const READS_LAYERS = new Set(['layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'ci', 'report', 'waste']);
 
-/** `args`: a layer-reading command's arguments. */
-export function startReadersFor(args: readonly string[]): void {
-  const bytes = storedBytes(args);
-  if (bytes > 0) startReadersEarly(bytes);
+/**
+ * For a command line (`argv` as process.argv) whose command reads layers, start its reading
+ * threads; whether it reads layers. The command line asks twice, in its prelude and in main():
+ * threads already waiting mean its image has been sized, and it is not looked at again.
+ */
+export function startReadersForCommand(argv: readonly string[]): boolean {
+  if (!READS_LAYERS.has(argv[2] ?? '')) return false;
+  if (earlyReaderCount() === 0) {
+    const bytes = storedBytes(argv.slice(3));
+    if (bytes > 0) startReadersEarly(bytes);
+  }
+  return true;
 }
 
 /**

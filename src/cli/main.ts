@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { isLayerlensError } from '../image/errors.js';
 import { showName } from '../report/format.js';
 import type { Io } from './common.js';
-import { endUnusedReaders, READS_LAYERS, startReadersFor } from './early.js';
+import { endUnusedReaders, startReadersForCommand } from './early.js';
 
 type Register = (program: Command, io: Io) => void;
 
@@ -76,8 +76,7 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   });
   // The threads that will read a large image start now, while the command's code loads and the
   // image is opened (cli/early.ts; the command line's prelude has started them already).
-  const readsLayers = READS_LAYERS.has(argv[2] ?? '');
-  if (readsLayers) startReadersFor(argv.slice(3));
+  const readsLayers = startReadersForCommand(argv);
   try {
     return await runCommand(argv, full);
   } finally {

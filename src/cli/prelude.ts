@@ -3,10 +3,10 @@
 // starts), then, for a command that reads layers, the reading threads (early.ts), which boot
 // while the rest of the program loads. The build bundles this apart from run.ts, so that it runs
 // before that larger file is even parsed (fs/readers.ts hands the threads over).
-import { READS_LAYERS, startReadersFor } from './early.js';
+import { startReadersForCommand } from './early.js';
 import { boundOldGeneration, capYoungGeneration, limitInlining } from './heap.js';
 
 capYoungGeneration();
 boundOldGeneration();
 limitInlining();
-if (READS_LAYERS.has(process.argv[2] ?? '')) startReadersFor(process.argv.slice(3));
+startReadersForCommand(process.argv);

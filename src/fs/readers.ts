@@ -63,6 +63,11 @@ export function startReadersEarly(storedBytes: number): void {
   }
 }
 
+/** How many threads started early are waiting for a pass. */
+export function earlyReaderCount(): number {
+  return early.length;
+}
+
 /** A thread started early, if one is left (it holds the process open again), or a new one. */
 export function takeReader(): Worker {
   const w = early.pop();

@@ -39,13 +39,18 @@ function isZeroBlock(b: Buffer, at: number): boolean {
   return true;
 }
 
-function cString(b: Buffer, start: number, len: number): Buffer {
-  // Most link names and prefixes are empty: no view for them.
-  if (b[start] === 0) return EMPTY;
+/** Where the NUL-terminated field of `len` bytes at `start` ends. */
+function fieldEnd(b: Buffer, start: number, len: number): number {
   let end = start;
   const max = start + len;
   while (end < max && b[end] !== 0) end++;
-  return b.subarray(start, end);
+  return end;
+}
+
+function cString(b: Buffer, start: number, len: number): Buffer {
+  // Most link names and prefixes are empty: no view for them.
+  if (b[start] === 0) return EMPTY;
+  return b.subarray(start, fieldEnd(b, start, len));
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -53,9 +58,7 @@ const EMPTY = Buffer.alloc(0);
 /** A NUL-terminated text field as a string (user and group names): the last one is reused, as most entries share it. */
 function cText(b: Buffer, start: number, len: number): string {
   if (b[start] === 0) return '';
-  let end = start;
-  const max = start + len;
-  while (end < max && b[end] !== 0) end++;
+  const end = fieldEnd(b, start, len);
   if (end - start === lastText.length) {
     let same = true;
     for (let i = start; i < end; i++) {
