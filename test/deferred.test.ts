@@ -8,13 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DiveTally } from '../src/analysis/dive.js';
 import { wasteReport } from '../src/analysis/waste.js';
 import { buildUnion } from '../src/fs/build.js';
+import { flatten } from '../src/fs/flat.js';
 import { DeferredContents } from '../src/fs/deferred.js';
 import { DEFER_MIN, DEFER_MIN_COMPRESSED } from '../src/fs/layer-entries.js';
 import { WasteLedger } from '../src/fs/ledger.js';
 import { LayerlensError } from '../src/image/errors.js';
 import { openImage } from '../src/source/open-image.js';
 import { dockerArchive, image, ociLayout, tar, tempDir, type Compression } from './helpers/builders.js';
-import { run } from './helpers/cli.js';
+import { parseJson, run } from './helpers/cli.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -172,5 +173,52 @@ describe('deferred digests', () => {
     fs.truncateSync(file, K + 10);
     await expect(d.digests([0])).rejects.toThrow(LayerlensError);
     await expect(d.digests([0])).rejects.toThrow(/changed while it was being read/);
+  });
+});
+
+describe('files left unhashed (hashFiles: false)', () => {
+  const everything = (built: Awaited<ReturnType<typeof buildUnion>>) =>
+    flatten(built.union).map((r) => ({ ...r, sha256: null }));
+
+  it('the union is the one hashing gives, without a single file digest, in one thread or in workers', async () => {
+    for (const compression of ['none', 'gzip'] as const) {
+      const img = write(compression, 'oci');
+      const { image: im, file } = await openImage(img);
+      try {
+        const hashed = await buildUnion(im.layers, { verify: true, file: im.file, workers: 0 });
+        // What the comparison below must see: files, a hard link, a whiteout, their digests.
+        expect(hashed.union.lookup('/a')!.sha256).toBe(sha(X));
+        expect(hashed.union.lookup('/f')).toBeUndefined();
+        for (const workers of [0, 2]) {
+          const bare = await buildUnion(im.layers, { verify: true, file: im.file, workers, hashFiles: false });
+          expect(everything(bare), `${compression}, ${workers} workers`).toEqual(everything(hashed));
+          const files = [...bare.union.root.descendants()].filter((n) => n.type === 'file');
+          expect(files.length).toBeGreaterThan(5);
+          expect(files.filter((n) => n.sha256 !== undefined).map((n) => n.path)).toEqual([]);
+          // The layers' own digests are checked all the same.
+          expect(bare.scans.map((s) => s.diffId)).toEqual(hashed.scans.map((s) => s.diffId));
+        }
+      } finally {
+        await file.close();
+      }
+    }
+  });
+
+  it('tree and cat show what they showed; tree --flat lists digests and --changes sees a rewrite of the same size', async () => {
+    const img = write('gzip', 'docker');
+    const tree = await run(['tree', img, '--format', 'json']);
+    expect(tree.code, tree.stderr).toBe(0);
+    expect(JSON.stringify(JSON.parse(tree.stdout))).toContain('"name":"same-size-other"');
+    const flat = parseJson<Array<{ path: string; sha256: string | null }>>(await run(['tree', img, '--flat', '--format', 'json']));
+    expect(flat.find((r) => r.path === '/a')!.sha256).toBe(sha(X));
+    // /d is written over in layer 1 by other content of its size: only its digest tells.
+    const changes = await run(['tree', img, '--layer', '1', '--changes', '--format', 'json']);
+    expect(changes.code, changes.stderr).toBe(0);
+    const find = (v: { path: string; change?: string; children?: unknown[] }, p: string): { change?: string } | undefined =>
+      v.path === p ? v : (v.children as (typeof v)[] | undefined)?.map((c) => find(c, p)).find(Boolean);
+    expect(find(JSON.parse(changes.stdout), '/d')?.change).toMatch(/content/);
+    const cat = await run(['cat', img, '/small']);
+    expect(cat.code, cat.stderr).toBe(0);
+    expect(cat.stdout).toBe('tiny');
   });
 });

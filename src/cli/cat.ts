@@ -16,7 +16,7 @@ export function registerCat(program: Command, io: Io): void {
     try {
       const layer = parseLayer(flags.layer, image);
       const limits = limitsFromFlags(flags);
-      const { union } = await unionAt(image, layer, flags.verify !== false, io, () => false, limits);
+      const { union } = await unionAt(image, layer, flags.verify !== false, io, () => false, limits, { hashFiles: false });
       await catFile(union, image.layers, path, io.stdout as never, { verify: flags.verify !== false, file: file.file, limits });
     } finally {
       await file.close();

@@ -25,7 +25,7 @@ export function registerExport(program: Command, io: Io): void {
     try {
       const layer = parseLayer(flags.layer, image);
       const limits = limitsFromFlags(flags);
-      const { union } = await unionAt(image, layer, flags.verify !== false, io, () => false, limits);
+      const { union } = await unionAt(image, layer, flags.verify !== false, io, () => false, limits, { hashFiles: false });
       if (outPath === '-') {
         await exportUnion(union, image.layers, io.stdout as never, { verify: flags.verify !== false, file: file.file, limits });
         return;

@@ -41,7 +41,10 @@ export function registerTree(program: Command, io: Io): void {
     try {
       const layer = parseLayer(flags.layer, image);
       // An image without layers has an empty filesystem: the root alone, as `umoci unpack` makes it.
-      const { union, changeSets } = await unionAt(image, layer, flags.verify !== false, io, (l) => !!flags.changes && l === layer, limitsFromFlags(flags));
+      // The tree shows no digest: files are hashed only for --flat (which lists them) and
+      // --changes (a file rewritten with content of its own size is `modified`).
+      const hashFiles = !!flags.flat || !!flags.changes;
+      const { union, changeSets } = await unionAt(image, layer, flags.verify !== false, io, (l) => !!flags.changes && l === layer, limitsFromFlags(flags), { hashFiles });
       // A name shown escaped (`\xNN`, bytes that are not UTF-8) finds the path it shows.
       const start = union.resolve(path) ?? (path.includes('\\x') ? union.resolve(unescapeName(path)) : undefined);
       if (!start) throw new LayerlensError('usage', `no such path in the image at layer ${layer}: ${path}`, { file: file.file });

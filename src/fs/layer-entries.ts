@@ -30,7 +30,8 @@ export type EntryVisit = ((sha256: string | undefined) => void) | { data(chunk: 
  * Scan one layer, handing each entry to `visit` as it streams past. Each regular file's
  * content is hashed on the way; `visit` may return a function that receives the digest, or a
  * sink that also receives the content. With `defer`, large files are not hashed: the entry says
- * where the content is (`contentAt`) and its digest is given as undefined.
+ * where the content is (`contentAt`) and its digest is given as undefined; with `hashFiles`
+ * false, no file is (a sink that wants the content still gets it, hashed).
  */
 export async function scanLayerEntries(
   layer: Layer,
@@ -48,10 +49,17 @@ export async function scanLayerEntries(
      * the same.
      */
     defer?: boolean;
+    /**
+     * Hash regular files' content at all (default true). False: no file gets a digest, for
+     * views that show none and compare none (`tree` without --flat or --changes, `cat`,
+     * `export`); the tar, and so the diff_id, is hashed all the same.
+     */
+    hashFiles?: boolean;
   } = {},
 ): Promise<LayerScan> {
   // The hex digest on each entry is for callers that compare entries; the union keeps raw bytes.
   const hex = scan.hex ?? true;
+  const hashFiles = scan.hashFiles ?? true;
   let ordinal = 0;
   // Files this large are left unhashed, when deferring.
   let deferMin = Infinity;
@@ -91,6 +99,10 @@ export async function scanLayerEntries(
       if (t.type !== 'file') return;
       const hashed = typeof visited === 'function' ? visited : visited?.done;
       const keep = typeof visited === 'object' ? visited : undefined;
+      if (!hashFiles && !keep) {
+        hashed?.(undefined);
+        return;
+      }
       if (t.size === 0) {
         if (hex) e.sha256 = toHex(EMPTY_SHA256);
         hashed?.(EMPTY_SHA256);

@@ -32,6 +32,8 @@ export interface FeedOptions {
    * (fs/deferred.ts hashes the few that matter afterwards).
    */
   defer?: boolean;
+  /** Hash no regular file's content (fs/layer-entries.ts `hashFiles`); default: hash them. */
+  hashFiles?: boolean;
   /** Entries read and not yet applied (fs/backlog.ts), in batch bytes, beyond which readers stop: for tests. */
   backlogBytes?: number;
   /** Told the backlog's bytes as each batch arrives: for tests and measurements. */
@@ -93,7 +95,7 @@ export async function feedLayers(layers: Layer[], options: FeedOptions, budget: 
             awaiting = onDigest;
             return relay;
           },
-          { budget, onProgress, hex: false, defer: options.defer },
+          { budget, onProgress, hex: false, defer: options.defer, hashFiles: options.hashFiles },
         )
       : await scanLayer(layer, { verify: options.verify, file: options.file, budget, onProgress });
     scans.push(scan);
@@ -177,6 +179,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         entries: visitor !== undefined,
         spareCore,
         defer: options.defer ?? false,
+        hashFiles: options.hashFiles ?? true,
         hashBlob: !hashHere,
         progress: options.onProgress !== undefined,
         backlog: backlog.shared,

@@ -32,6 +32,8 @@ export interface ScanJob {
   spareCore: boolean;
   /** Leave large files unhashed (fs/layer-entries.ts, `defer`). */
   defer: boolean;
+  /** Hash regular files' content (fs/layer-entries.ts, `hashFiles`). */
+  hashFiles: boolean;
   /** Hash the blob here; false: the thread that posted the job hashes it, if compressed (layer/scan.ts `hashBlob`). */
   hashBlob: boolean;
   /** Post the stored bytes read so far as they are read (someone shows progress). */
@@ -118,7 +120,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
           file = e;
           return addFile;
         },
-        { budget, onProgress, hex: false, readAhead, defer: job.defer, hashBlob: job.hashBlob, inflateHere },
+        { budget, onProgress, hex: false, readAhead, defer: job.defer, hashFiles: job.hashFiles, hashBlob: job.hashBlob, inflateHere },
       );
       flush();
     } else {
