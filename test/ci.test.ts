@@ -7,6 +7,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diveRule, loadCiConfig, readDiveText, readLayerlensText } from '../src/ci/config.js';
 import { parseGoFloat, parseHumanBytes } from '../src/ci/units.js';
+import { gatherFacts, readsWrittenPaths } from '../src/cli/ci.js';
+import type { Io } from '../src/cli/common.js';
+import { openImage } from '../src/source/open-image.js';
 import { parseJson, run } from './helpers/cli.js';
 import { dockerArchive, image, tar, tempDir } from './helpers/builders.js';
 import { HAS_SHARED, corpus, fixture } from './helpers/shared.js';
@@ -375,6 +378,26 @@ describe('rules on images built in memory', () => {
     ]);
     const ignored = await run(['ci', archive, '--config', f, '--ignore', 'noWorldWritable=/srv']);
     expect(ruleLines(ignored.stdout)[1]).toBe('PASS  noWorldWritable  no world-writable file, and no world-writable directory without the sticky bit (ignoring /srv)');
+  });
+
+  it("keeps the layers' changes only for a rule over every written path: dive's rules alone build none", async () => {
+    const config = (text?: string) => loadCiConfig({ cwd: tmp.dir, config: text === undefined ? undefined : yml(`keep-${text.length}.yml`, text), exists: () => false });
+    expect(readsWrittenPaths(config())).toBe(false);
+    expect(readsWrittenPaths(config('rules:\n  noWorldWritable: true\n  setuidFiles: true\n  maxImageSize: 1GB\n'))).toBe(false);
+    expect(readsWrittenPaths(config('rules:\n  forbiddenPaths: true\n'))).toBe(true);
+    expect(readsWrittenPaths(config('rules:\n  forbiddenPaths: false\n'))).toBe(false);
+    const { image: im, file } = await openImage(archive);
+    try {
+      const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, now: () => 0 } as unknown as Io;
+      const lean = await gatherFacts(im, {}, io, 'dive', undefined, false);
+      expect(lean.built.changeSets.flatMap((s) => s.changes)).toEqual([]);
+      // The final tree is there all the same, gathered when a rule reads it.
+      expect(lean.facts.files.map((f) => f.path)).toContain('/srv/notes.txt');
+      const full = await gatherFacts(im, {}, io, 'dive', undefined, true);
+      expect(full.facts.written.map((w) => w.path)).toEqual(expect.arrayContaining(['/app/.env', '/root/.ssh/id_rsa']));
+    } finally {
+      await file.close();
+    }
   });
 
   it('reads .layerlens.yml and .dive-ci from the current folder', async () => {

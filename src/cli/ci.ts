@@ -63,6 +63,14 @@ export function addRuleFlags(cmd: Command): Command {
 
 const WASTE_RULES = new Set(['lowestEfficiency', 'highestWastedBytes', 'highestUserWastedPercent', 'maxWastedBytesGrowth']);
 
+/**
+ * An enabled rule reads every path any layer wrote (forbiddenPaths), so the build must keep every
+ * layer's changes: on 318,000 tar entries that is 1.5 s and 140 MB more than dive's rules need.
+ */
+export function readsWrittenPaths(config: CiConfig): boolean {
+  return config.rules.some((r) => r.enabled && r.key === 'forbiddenPaths');
+}
+
 /** The ignore lists of the enabled rules that check waste figures (undefined: no rule needs them). */
 export function wasteIgnoreLists(config: CiConfig, only?: (key: string) => boolean): string[][] | undefined {
   const rules = config.rules.filter((r) => r.enabled && WASTE_RULES.has(r.key) && (!only || only(r.key)));
@@ -70,17 +78,18 @@ export function wasteIgnoreLists(config: CiConfig, only?: (key: string) => boole
 }
 
 /**
- * Gather an image's facts: its union with every layer's changes, and its waste figures for each
- * ignore list given. Returns the hook too, for the full waste report.
+ * Gather an image's facts: its union, with every layer's changes when `written` (a rule looks at
+ * every path any layer wrote), and its waste figures for each ignore list given. Returns the hook
+ * too, for the full waste report.
  */
-export async function gatherFacts(image: Image, flags: CommonFlags, io: Io, metrics: Metrics, ignoreLists: string[][] | undefined) {
+export async function gatherFacts(image: Image, flags: CommonFlags, io: Io, metrics: Metrics, ignoreLists: string[][] | undefined, written: boolean) {
   const hook = ignoreLists ? wasteHook(metrics, ignoreLists) : undefined;
-  const built = await unionAt(image, image.layers.length - 1, flags.verify !== false, io, () => true, limitsFromFlags(flags), { observers: hook?.observers, defer: true });
+  const built = await unionAt(image, image.layers.length - 1, flags.verify !== false, io, () => written, limitsFromFlags(flags), { observers: hook?.observers, defer: true });
   return { built, hook, facts: imageFacts(image, built, hook?.numbers(built)) };
 }
 
 export async function runCi(image: Image, config: CiConfig, flags: CiFlags, io: Io): Promise<Verdict> {
-  const { facts } = await gatherFacts(image, flags, io, config.metrics, wasteIgnoreLists(config));
+  const { facts } = await gatherFacts(image, flags, io, config.metrics, wasteIgnoreLists(config), readsWrittenPaths(config));
   return evaluateWithBaseline(facts, config, flags, io);
 }
 
@@ -90,7 +99,7 @@ export async function evaluateWithBaseline(facts: ImageFacts, config: CiConfig, 
   if (flags.baseline !== undefined && config.rules.some((r) => r.enabled && (r.key === 'maxSizeGrowth' || r.key === 'maxWastedBytesGrowth'))) {
     const base = await openOne(flags.baseline, { ...flags, image: undefined }, io);
     try {
-      const b = await gatherFacts(base.image, flags, io, config.metrics, wasteIgnoreLists(config, (k) => k === 'maxWastedBytesGrowth'));
+      const b = await gatherFacts(base.image, flags, io, config.metrics, wasteIgnoreLists(config, (k) => k === 'maxWastedBytesGrowth'), false);
       all.baseline = { name: imageName(base.image), id: base.image.id, layers: b.facts.layers, waste: b.facts.waste };
     } finally {
       await base.file.close();
