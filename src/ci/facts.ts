@@ -4,7 +4,10 @@ import { alignHistory } from '../image/history.js';
 import type { Image } from '../image/model.js';
 import { shortDigest } from '../image/digest.js';
 import type { UnionResult } from '../fs/build.js';
-import { flatten } from '../fs/flat.js';
+import { hardlinkGroups, listedType } from '../fs/flat.js';
+import type { FsNode } from '../fs/node.js';
+import { comparePaths } from '../fs/path.js';
+import type { Union } from '../fs/union.js';
 import type { FileFact, ImageFacts, WasteNumbers, WrittenPath } from './rules.js';
 
 /** How an image is named in messages: its first tag or ref name, else its short ID. */
@@ -48,10 +51,25 @@ export function imageFacts(image: Image, built: UnionResult, waste?: (ignore: st
       return (written ??= writtenPaths(built));
     },
     get files() {
-      return (files ??= flatten(built.union).map((r) => ({ path: r.path, type: r.type, mode: r.mode })));
+      return (files ??= fileFacts(built.union));
     },
     waste,
   };
+}
+
+/**
+ * The final tree's paths, sorted bytewise, with their type as `tree --flat` lists it and their
+ * mode: what flatten() gives of them, without its sizes, digests and link targets.
+ */
+function fileFacts(union: Union): FileFact[] {
+  const groups = hardlinkGroups(union.root);
+  const out: FileFact[] = [];
+  const walk = (n: FsNode, path: string) => {
+    out.push({ path, type: listedType(n, groups), mode: n.mode });
+    if (n.children) for (const [name, c] of n.children) walk(c, path === '/' ? `/${name}` : `${path}/${name}`);
+  };
+  walk(union.root, '/');
+  return out.sort((a, b) => comparePaths(a.path, b.path));
 }
 
 /** Every path a layer wrote (added or modified) and whether the final tree still shows it. */
