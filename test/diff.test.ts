@@ -327,6 +327,80 @@ describe('what is read', () => {
   });
 });
 
+describe('read in worker threads', () => {
+  // A base both share, a layer both hold above their own ones, package databases written in
+  // each part: as two gzip OCI layouts (two files) and as one.
+  const status = (v: string) => `Package: base-files\nStatus: install ok installed\nVersion: ${v}\n`;
+  const base = tar().file('etc/os-release', 'ID=debian\n').file('var/lib/dpkg/status', status('1'));
+  const shared = tar().dir('app/').file('app/run.sh', 'echo hi\n', { mode: 0o755 }).file('app/node_modules/left-pad/package.json', '{"name":"left-pad","version":"1.3.0"}');
+  const A = image({ layers: [{ tar: base, compression: 'gzip' }, { tar: tar().file('var/lib/dpkg/status', status('2')).file('a-only', 'a'), compression: 'gzip' }, { tar: shared, compression: 'gzip' }] });
+  const B = image({
+    layers: [
+      { tar: base, compression: 'gzip' },
+      { tar: tar().file('var/lib/dpkg/status', status('3')).file('.wh.etc', ''), compression: 'gzip' },
+      { tar: shared, compression: 'gzip' },
+      { tar: tar().file('app/node_modules/left-pad/package.json', '{"name":"left-pad","version":"1.4.0"}'), compression: 'gzip' },
+    ],
+  });
+  const one = tmp.file('pair-one.tar', ociLayout([{ image: A, refName: 'a' }, { image: B, refName: 'b' }]).toTar());
+  const fileA = tmp.file('pair-a.tar', ociLayout([{ image: A, refName: 'a' }]).toTar());
+  const fileB = tmp.file('pair-b.tar', ociLayout([{ image: B, refName: 'b' }]).toTar());
+
+  it('gives the diff, the reads and the packages that one thread gives', async () => {
+    for (const [x, y] of [
+      [`${one}:a`, `${one}:b`],
+      [fileA, fileB],
+    ] as const) {
+      const a = await openImage(x);
+      const b = await openImage(y);
+      try {
+        const here = await diffImagePair(a.image, b.image, { workers: 0 });
+        expect(here.pair.sharedPrefix).toBe(1);
+        expect(here.pair.sharedLater).toEqual([[2, 2]]);
+        expect(here.diff.packages.changed.map((p) => `${p.ecosystem} ${p.name} ${p.a} ${p.b}`)).toEqual(['deb base-files 2 3', 'npm left-pad 1.3.0 1.4.0']);
+        for (const workers of [1, 2]) {
+          const there = await diffImagePair(a.image, b.image, { workers });
+          expect(there.diff, `${workers} workers`).toEqual(here.diff);
+          expect(there.pair.reads).toEqual(here.pair.reads);
+          expect(there.pair.a.layerSizes).toEqual(here.pair.a.layerSizes);
+          expect(there.pair.b.readFrom).toEqual(here.pair.b.readFrom);
+          // The databases were kept as the threads read them, not read a second time.
+          for (const side of ['a', 'b'] as const) {
+            expect([...there.pair[side].kept].map(([k, v]) => [k, v.path, v.data.toString()]), `${workers} workers, ${side}`).toEqual([...here.pair[side].kept].map(([k, v]) => [k, v.path, v.data.toString()]));
+          }
+        }
+      } finally {
+        await a.file.close();
+        await b.file.close();
+      }
+    }
+  });
+
+  it("names the file of the layer that fails, the second image's included", async () => {
+    // A byte of B's own top layer flipped: its blob digest no longer matches.
+    const bytes = fs.readFileSync(fileB);
+    const at = bytes.indexOf(B.layers[3]!.bytes);
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 20] ^= 0xff;
+    const broken = tmp.file('pair-b-broken.tar', bytes);
+    const a = await openImage(fileA);
+    const b = await openImage(broken);
+    try {
+      for (const workers of [0, 2]) {
+        const err = await diffImagePair(a.image, b.image, { workers }).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        expect(err?.message, `${workers} workers`).toMatch(/gzip stream is corrupt|blob digest mismatch/);
+        expect((err as { file?: string }).file ?? '', `${workers} workers`).toBe(broken);
+      }
+    } finally {
+      await a.file.close();
+      await b.file.close();
+    }
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Images built in memory
 

@@ -53,6 +53,14 @@ export function databaseKind(path: string): DatabaseKind | undefined {
   return undefined;
 }
 
+/**
+ * Matches the tar name of every database databaseKind() names and isReadable() reads (and may
+ * match more): `./var/lib/dpkg/status`, `usr/lib/node_modules/npm/package.json`, ... A pattern,
+ * so that a reading thread can keep such files' content as they stream past.
+ */
+export const DATABASE_NAMES =
+  /(?:^|\/)(?:var\/lib\/dpkg\/status(?:\.d\/[^/]+)?|(?:usr\/)?lib\/apk\/db\/installed|(?:var\/lib\/rpm|usr\/lib\/sysimage\/rpm|usr\/share\/rpm)\/Packages)$|(?:^|\/)node_modules\/(?:@[^/]+\/)?[^/]+\/package\.json$|\.dist-info\/METADATA$/;
+
 /** Whether a database is read (its content is needed); rpm's SQLite and NDB forms are only noted. */
 export function isReadable(kind: DatabaseKind): boolean {
   return kind !== 'rpm-sqlite' && kind !== 'rpm-ndb';

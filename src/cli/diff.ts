@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { diffImages, type ImageDiff } from '../analysis/diff.js';
 import { pathMatcher } from '../fs/glob.js';
-import { databaseKind, findDatabases, isReadable, parseDatabase, type DatabaseContent } from '../analysis/packages.js';
+import { DATABASE_NAMES, databaseKind, findDatabases, isReadable, parseDatabase, type DatabaseContent } from '../analysis/packages.js';
 import { readContents, type ContentRequest } from '../fs/cat.js';
 import { buildUnionPair, contentKey, type PairResult, type PairSide } from '../fs/pair.js';
 import { LayerlensError } from '../image/errors.js';
@@ -23,6 +23,8 @@ export interface DiffPairOptions {
   limits?: Partial<Limits>;
   semantic?: boolean;
   ignore?: string[];
+  /** Worker threads to read the layers with; default: chosen by their size and the cores. */
+  workers?: number;
 }
 
 export interface DiffPairResult {
@@ -75,6 +77,8 @@ export async function diffImagePair(a: Image, b: Image, options: DiffPairOptions
     fileA: a.file,
     fileB: b.file,
     limits: options.limits,
+    workers: options.workers,
+    keepNames: DATABASE_NAMES,
     keep: (path) => {
       const kind = databaseKind(path);
       return kind !== undefined && isReadable(kind) && !ignore(path);

@@ -7,7 +7,7 @@ import { earlyReaderCount, earlyReadersGone, endEarlyReaders, startReadersEarly 
 import { splitPathRef } from '../source/select.js';
 
 /** The commands that read layers (through fs/layer-feed.ts). */
-const READS_LAYERS = new Set(['layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'ci', 'report', 'waste']);
+const READS_LAYERS = new Set(['layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'ci', 'report', 'waste', 'diff']);
 
 /**
  * For a command line (`argv` as process.argv) whose command reads layers, start its reading

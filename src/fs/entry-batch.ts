@@ -32,11 +32,13 @@ export interface EntryBatch {
   digests: Uint8Array;
   /** Extended attributes, rare: [index in the batch, [key, value][]]. */
   xattrs: [number, [string, Uint8Array][]][];
+  /** Regular files' content kept on the way (FeedOptions `keep`), rare: [index in the batch, bytes]. */
+  contents: [number, Uint8Array][];
 }
 
 /** The memory a batch holds (what crosses between threads). */
 export function batchBytes(b: EntryBatch): number {
-  return b.numbers.byteLength + b.digests.byteLength + b.names.byteLength;
+  return b.numbers.byteLength + b.digests.byteLength + b.names.byteLength + b.contents.reduce((n, [, c]) => n + c.byteLength, 0);
 }
 
 /** Collects entries (each with its sha256 when a regular file) into batches. */
@@ -46,12 +48,13 @@ export class EntryBatcher {
   private digests = Buffer.allocUnsafeSlow(32 * 64);
   private digestBytes = 0;
   private xattrs: EntryBatch['xattrs'] = [];
+  private contents: EntryBatch['contents'] = [];
   count = 0;
   /** UTF-16 units of names so far (a flush hint). */
   nameUnits = 0;
 
-  /** `digest`: a regular file's sha256, its 32 bytes as a latin1 string. */
-  add(e: LayerEntry, digest: string | undefined): void {
+  /** `digest`: a regular file's sha256, its 32 bytes as a latin1 string; `content`: its bytes, where kept. */
+  add(e: LayerEntry, digest: string | undefined, content?: Uint8Array): void {
     if ((this.count + 1) * SLOTS > this.numbers.length) {
       const grown = new Float64Array(this.numbers.length * 2);
       grown.set(this.numbers);
@@ -87,6 +90,7 @@ export class EntryBatcher {
     if (e.xattrs && e.xattrs.size > 0) {
       this.xattrs.push([this.count, [...e.xattrs].map(([k, v]) => [k, new Uint8Array(v)])]);
     }
+    if (content) this.contents.push([this.count, content]);
     this.count++;
   }
 
@@ -102,9 +106,11 @@ export class EntryBatcher {
       // A copy (a Buffer's slice() is a view), to be transferred.
       digests: new Uint8Array(this.digests.subarray(0, this.digestBytes)),
       xattrs: this.xattrs,
+      contents: this.contents,
     };
     this.names = [];
     this.xattrs = [];
+    this.contents = [];
     this.count = 0;
     this.nameUnits = 0;
     this.digestBytes = 0;
@@ -124,10 +130,10 @@ function encode(s: string, encoding: 'utf16le' | 'latin1'): Uint8Array {
 
 /**
  * Each entry of a batch, in order, with its sha256 for a regular file that has one: the 32 raw
- * bytes as a latin1 string, the form the union keeps. The entry object is the same at every call,
- * filled anew: a visitor must not keep it.
+ * bytes as a latin1 string, the form the union keeps; and its content where the reading thread
+ * kept it. The entry object is the same at every call, filled anew: a visitor must not keep it.
  */
-export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: string | undefined) => void): void {
+export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: string | undefined, content?: Buffer) => void): void {
   const n = batch.numbers;
   // The names decoded in one call and cut with slice(): a decode per entry cost 0.2 s of this
   // thread on 318,000 entries. (A long name kept by the union then refers to this string, as it
@@ -137,6 +143,7 @@ export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: s
   let nameAt = 0;
   let digestAt = 0;
   let x = 0;
+  let kept = 0;
   // One entry object for the whole batch, filled anew for each entry: the visitor uses an entry
   // while it is applied and keeps none (an object each was a fifth of this thread's allocation).
   const e: LayerEntry = { ordinal: 0, path: '', type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0, tarSize: undefined, contentAt: undefined, linkname: '', devMajor: 0, devMinor: 0, xattrs: undefined };
@@ -169,6 +176,11 @@ export function forEachEntry(batch: EntryBatch, visit: (e: LayerEntry, digest: s
       digest = digests.toString('latin1', digestAt, digestAt + 32);
       digestAt += 32;
     }
-    visit(e, digest);
+    if (kept < batch.contents.length && batch.contents[kept]![0] === i) {
+      const c = batch.contents[kept++]![1];
+      visit(e, digest, Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    } else {
+      visit(e, digest);
+    }
   }
 }

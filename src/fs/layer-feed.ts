@@ -22,6 +22,8 @@ import type { ScanJob, ScanReply } from './scan-worker.js';
 export interface FeedOptions {
   verify: boolean;
   file?: string;
+  /** The file each layer lies in, by position, where they are not all `file`'s (two images read together). */
+  files?: ReadonlyArray<string | undefined>;
   /** Told the stored bytes of `layer` read so far (for a progress line). */
   onProgress?: (layer: Layer, storedBytes: number) => void;
   /** Worker threads to read with; 0 reads in this thread. Default: workerCount(layers). */
@@ -34,10 +36,22 @@ export interface FeedOptions {
   defer?: boolean;
   /** Hash no regular file's content (fs/layer-entries.ts `hashFiles`); default: hash them. */
   hashFiles?: boolean;
+  /**
+   * Regular files whose tar name matches `names`, of at most `maxBytes`, that a reading thread
+   * keeps the content of, for `LayerVisitor.entry` (a few small files a command reads: package
+   * databases). A pattern, not a function, as it crosses to the threads; the visitor decides.
+   */
+  keep?: { names: RegExp; maxBytes: number };
   /** Entries read and not yet applied (fs/backlog.ts), in batch bytes, beyond which readers stop: for tests. */
   backlogBytes?: number;
   /** Told the backlog's bytes as each batch arrives: for tests and measurements. */
   onBacklog?: (bytes: number) => void;
+}
+
+/** A regular file's content as it streams past, then its sha256 (undefined if not hashed). */
+export interface ContentSink {
+  data(chunk: Buffer): void;
+  done(sha256: string | undefined): void;
 }
 
 /** What receives the layers: each layer's entries in tar order, between begin and end. */
@@ -46,9 +60,11 @@ export interface LayerVisitor {
   /**
    * An entry; a regular file's sha256 (32 raw bytes in a latin1 string, the form FsNode keeps)
    * comes with it when already known (a worker read the layer), else it is given to the function
-   * returned once its content has streamed past. A file left unhashed (`defer`) gets none.
+   * returned once its content has streamed past. A file left unhashed (`defer`) gets none. A sink
+   * returned instead receives the content too, where this thread reads the layer; from a worker,
+   * an entry comes with its digest and, if it is one to `keep`, its content.
    */
-  entry(e: LayerEntry, sha256?: string): ((sha256: string) => void) | void;
+  entry(e: LayerEntry, sha256?: string, content?: Buffer): ((sha256: string) => void) | ContentSink | void;
   end?(layer: Layer, scan: LayerScan): void;
 }
 
@@ -81,23 +97,24 @@ export async function feedLayers(layers: Layer[], options: FeedOptions, budget: 
   const relay = (digest: string | undefined) => {
     if (digest !== undefined) awaiting!(digest);
   };
-  for (const layer of layers) {
+  for (const [i, layer] of layers.entries()) {
+    const file = options.files?.[i] ?? options.file;
     visitor?.begin?.(layer);
     const onProgress = options.onProgress && ((bytes: number) => options.onProgress!(layer, bytes));
     const scan = visitor
       ? await scanLayerEntries(
           layer,
           options.verify,
-          options.file,
+          file,
           (e) => {
             const onDigest = visitor.entry(e);
-            if (!onDigest) return;
+            if (!onDigest || typeof onDigest === 'object') return onDigest;
             awaiting = onDigest;
             return relay;
           },
           { budget, onProgress, hex: false, defer: options.defer, hashFiles: options.hashFiles },
         )
-      : await scanLayer(layer, { verify: options.verify, file: options.file, budget, onProgress });
+      : await scanLayer(layer, { verify: options.verify, file, budget, onProgress });
     scans.push(scan);
     visitor?.end?.(layer, scan);
   }
@@ -161,7 +178,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
       // it: the worker's own work (its tar's hash, the parse) is then what sets the pace.
       const hashHere = spareCore && declaresCompressedLayer(layer);
       if (hashHere) {
-        const where = { file: options.file, member: layer.member };
+        const where = { file: options.files?.[next] ?? options.file, member: layer.member };
         const digest = hashingDone.then(() => hashBlobAt(location, () => done || failed !== undefined, where));
         // Awaited when the layer's turn comes; if something fails first, that is what is reported.
         digest.catch(() => {});
@@ -173,13 +190,14 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         layer: { index: layer.index, digest: layer.digest, size: layer.size, mediaType: layer.mediaType, mediaTypeAssumed: layer.mediaTypeAssumed, diffId: layer.diffId, member: layer.member },
         location,
         verify: options.verify,
-        file: options.file,
+        file: options.files?.[next] ?? options.file,
         limits: budget.limits,
         counters,
         entries: visitor !== undefined,
         spareCore,
         defer: options.defer ?? false,
         hashFiles: options.hashFiles ?? true,
+        keep: options.keep && { names: options.keep.names.source, flags: options.keep.names.flags, maxBytes: options.keep.maxBytes },
         hashBlob: !hashHere,
         progress: options.onProgress !== undefined,
         backlog: backlog.shared,
@@ -245,7 +263,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         while (p.batches.length > 0) {
           const batch = p.batches.shift()!;
           if (visitor) {
-            forEachEntry(batch, (e, digest) => visitor.entry(e, digest));
+            forEachEntry(batch, (e, digest, content) => visitor.entry(e, digest, content));
           }
           backlog.applied(current, batchBytes(batch));
         }
@@ -260,7 +278,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         const digest = await blobDigests[current];
         if (digest === undefined) throw new Error(`layer ${layer.index}: its blob digest was not computed`);
         scan.digest = digest;
-        checkLayerScan(layer, scan, options.verify, { file: options.file, member: layer.member });
+        checkLayerScan(layer, scan, options.verify, { file: options.files?.[current] ?? options.file, member: layer.member });
       }
       pending[current] = { batches: [] };
       scans.push(scan);

@@ -7,7 +7,7 @@
 import { Budget, resolveLimits, type Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
 import type { LayerScan } from '../layer/scan.js';
-import { scanLayerEntries, type EntryVisit } from './build.js';
+import { feedLayers, type ContentSink } from './layer-feed.js';
 import type { FsNode } from './node.js';
 import { joinPath, splitPath } from './path.js';
 import { Union } from './union.js';
@@ -47,10 +47,18 @@ export interface PairOptions {
   fileB?: string;
   /** Keep the content of regular files at these paths (cleaned, absolute) as they stream past. */
   keep?: (path: string, size: number) => boolean;
+  /**
+   * The tar names of every path `keep` may accept match this (it may match more): a layer read
+   * in a worker thread keeps the content of such files for `keep` to decide on. Without it, what
+   * a worker read is not kept, and is left to be read again.
+   */
+  keepNames?: RegExp;
   /** Largest file kept (default 64 MiB); larger ones are left to be read on demand. */
   maxKeepBytes?: number;
   /** Safety limits; bytes and entries are counted over every layer read, for both images. */
   limits?: Partial<Limits>;
+  /** Worker threads to read the layers with (fs/layer-feed.ts); default: chosen by the layers' size and the cores. */
+  workers?: number;
 }
 
 const DEFAULT_MAX_KEEP = 64 * 1024 * 1024;
@@ -88,6 +96,14 @@ function cheaper(a: Layer, b: Layer): 'a' | 'b' {
   return b.size > a.size ? 'b' : 'a';
 }
 
+/** One layer to read and the unions it is applied to: A's at `a`, B's at `b` (its index there). */
+interface Read {
+  layer: Layer;
+  from: 'a' | 'b';
+  a?: number;
+  b?: number;
+}
+
 export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options: PairOptions): Promise<PairResult> {
   const maxKeep = options.maxKeepBytes ?? DEFAULT_MAX_KEEP;
   const limits = resolveLimits(options.limits);
@@ -96,17 +112,91 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
   const scansRead = { a: [] as LayerScan[], b: [] as LayerScan[] };
   const sizes = { a: new Array<number>(layersA.length).fill(0), b: new Array<number>(layersB.length).fill(0) };
 
-  /** Read `layer` (side `from`'s copy) once and apply it to every target. */
-  const apply = async (layer: Layer, from: 'a' | 'b', targets: Array<{ union: Union; kept: KeptContents; index: number; side: 'a' | 'b' }>): Promise<void> => {
-    const appliers = targets.map((t) => t.union.beginLayer(t.index, false));
-    const scan = await scanLayerEntries(layer, options.verify, from === 'a' ? options.fileA : options.fileB, (e): EntryVisit => {
-      const nodes: Array<FsNode | undefined> = appliers.map((ap) => ap.add(e));
+  // What to read, in order: the shared base (applied once, to A's union, which B's then copies),
+  // then each side's own layers and, in their places, the later layers both hold (read once,
+  // applied to both).
+  const idsA = layersA.map((l) => l.diffId);
+  const idsB = layersB.map((l) => l.diffId);
+  let k = 0;
+  while (k < layersA.length && k < layersB.length && idsA[k] !== undefined && idsA[k] === idsB[k]) k++;
+  const plan: Read[] = [];
+  for (let i = 0; i < k; i++) {
+    const from = cheaper(layersA[i]!, layersB[i]!);
+    plan.push({ layer: from === 'a' ? layersA[i]! : layersB[i]!, from, a: i });
+  }
+  const parts = k < layersA.length || k < layersB.length;
+  const sharedLater: Array<[number, number]> = [];
+  if (parts) {
+    const matches = commonLayers(idsA.slice(k), idsB.slice(k)).map(([i, j]): [number, number] => [i + k, j + k]);
+    let i = k;
+    let j = k;
+    for (const [mi, mj] of matches) {
+      for (; i < mi; i++) plan.push({ layer: layersA[i]!, from: 'a', a: i });
+      for (; j < mj; j++) plan.push({ layer: layersB[j]!, from: 'b', b: j });
+      const from = cheaper(layersA[mi]!, layersB[mj]!);
+      plan.push({ layer: from === 'a' ? layersA[mi]! : layersB[mj]!, from, a: mi, b: mj });
+      sharedLater.push([mi, mj]);
+      i = mi + 1;
+      j = mj + 1;
+    }
+    for (; i < layersA.length; i++) plan.push({ layer: layersA[i]!, from: 'a', a: i });
+    for (; j < layersB.length; j++) plan.push({ layer: layersB[j]!, from: 'b', b: j });
+  }
+
+  const unionA = new Union();
+  unionA.limits = limits;
+  const keptA: KeptContents = new Map();
+  let unionB = unionA;
+  let keptB = keptA;
+  interface Target {
+    union: Union;
+    kept: KeptContents;
+    index: number;
+    side: 'a' | 'b';
+    applier: ReturnType<Union['beginLayer']>;
+  }
+  let position = 0;
+  let targets: Target[] = [];
+  const target = (union: Union, kept: KeptContents, index: number, side: 'a' | 'b'): Target => ({ union, kept, index, side, applier: union.beginLayer(index, false) });
+  // Read side by side in worker threads where the layers lie in files (fs/layer-feed.ts), each
+  // applied here in the plan's order.
+  await feedLayers(plan.map((r) => r.layer), {
+      verify: options.verify,
+      file: options.fileA,
+      files: plan.map((r) => (r.from === 'a' ? options.fileA : options.fileB)),
+      workers: options.workers,
+      keep: options.keep && options.keepNames && { names: options.keepNames, maxBytes: maxKeep },
+    }, budget, {
+    begin: () => {
+      const r = plan[position]!;
+      if (position === k && parts) {
+        // The two part here: B continues on a copy.
+        unionB = unionA.clone();
+        keptB = new Map(keptA);
+      }
+      targets = [];
+      if (r.a !== undefined) targets.push(target(unionA, keptA, r.a, 'a'));
+      if (r.b !== undefined) targets.push(target(unionB, keptB, r.b, 'b'));
+    },
+    entry: (e, sha256, content): ((sha256: string) => void) | ContentSink | void => {
+      const nodes: Array<FsNode | undefined> = targets.map((t) => t.applier.add(e));
       if (e.type !== 'file') return;
-      // Always given: this scan does not defer.
       const setDigest = (d: string | undefined) => {
         if (d === undefined) return;
         for (const n of nodes) if (n) n.digest = d;
       };
+      const keep = (path: string, data: Buffer) =>
+        targets.forEach((t, i) => {
+          if (nodes[i]) t.kept.set(contentKey(t.index, e.ordinal), { path, data });
+        });
+      // Read by a worker: the digest is here, and the content if its name was one to keep.
+      if (sha256 !== undefined) {
+        setDigest(sha256);
+        if (content === undefined) return;
+        const path = joinPath(splitPath(e.path));
+        if (options.keep!(path, e.size)) keep(path, content);
+        return;
+      }
       if (!options.keep || e.size > maxKeep) return setDigest;
       const path = joinPath(splitPath(e.path));
       if (!options.keep(path, e.size)) return setDigest;
@@ -116,63 +206,24 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
         data: (chunk) => chunks.push(Buffer.from(chunk)),
         done: (d) => {
           setDigest(d);
-          const data = Buffer.concat(chunks);
-          targets.forEach((t, i) => {
-            if (nodes[i]) t.kept.set(contentKey(t.index, e.ordinal), { path, data });
-          });
+          keep(path, Buffer.concat(chunks));
         },
       };
-    }, { budget });
-    for (const ap of appliers) ap.finish();
-    reads.push({ side: from, index: layer.index, bytes: scan.compressedSize });
-    scansRead[from].push(scan);
-    for (const t of targets) {
-      sizes[t.side][t.index] = scan.size;
-      prune(t.union, t.kept);
-    }
-  };
-
-  const idsA = layersA.map((l) => l.diffId);
-  const idsB = layersB.map((l) => l.diffId);
-  let k = 0;
-  while (k < layersA.length && k < layersB.length && idsA[k] !== undefined && idsA[k] === idsB[k]) k++;
-
-  // The shared base, once, on one union.
-  const unionA = new Union();
-  unionA.limits = limits;
-  const keptA: KeptContents = new Map();
-  for (let i = 0; i < k; i++) {
-    const from = cheaper(layersA[i]!, layersB[i]!);
-    await apply(from === 'a' ? layersA[i]! : layersB[i]!, from, [{ union: unionA, kept: keptA, index: i, side: 'a' }]);
-    sizes.b[i] = sizes.a[i]!;
-  }
-  const sharedLater: Array<[number, number]> = [];
-  let unionB = unionA;
-  let keptB = keptA;
-  if (k < layersA.length || k < layersB.length) {
-    // The two part here: B continues on a copy.
-    unionB = unionA.clone();
-    keptB = new Map(keptA);
-    const a = { union: unionA, kept: keptA, side: 'a' as const };
-    const b = { union: unionB, kept: keptB, side: 'b' as const };
-    const matches = commonLayers(idsA.slice(k), idsB.slice(k)).map(([i, j]): [number, number] => [i + k, j + k]);
-    let i = k;
-    let j = k;
-    for (const [mi, mj] of matches) {
-      for (; i < mi; i++) await apply(layersA[i]!, 'a', [{ ...a, index: i }]);
-      for (; j < mj; j++) await apply(layersB[j]!, 'b', [{ ...b, index: j }]);
-      const from = cheaper(layersA[mi]!, layersB[mj]!);
-      await apply(from === 'a' ? layersA[mi]! : layersB[mj]!, from, [
-        { ...a, index: mi },
-        { ...b, index: mj },
-      ]);
-      sharedLater.push([mi, mj]);
-      i = mi + 1;
-      j = mj + 1;
-    }
-    for (; i < layersA.length; i++) await apply(layersA[i]!, 'a', [{ ...a, index: i }]);
-    for (; j < layersB.length; j++) await apply(layersB[j]!, 'b', [{ ...b, index: j }]);
-  }
+    },
+    end: (layer, scan) => {
+      const r = plan[position]!;
+      for (const t of targets) t.applier.finish();
+      reads.push({ side: r.from, index: layer.index, bytes: scan.compressedSize });
+      scansRead[r.from].push(scan);
+      for (const t of targets) {
+        sizes[t.side][t.index] = scan.size;
+        prune(t.union, t.kept);
+      }
+      // The shared base is B's too.
+      if (position < k) sizes.b[position] = sizes.a[position]!;
+      position++;
+    },
+  });
   const side = (s: 'a' | 'b', union: Union, kept: KeptContents, count: number): PairSide => {
     const scans = scansRead[s].slice().sort((x, y) => x.index - y.index);
     const own = new Set(scans.map((sc) => sc.index));

@@ -34,6 +34,8 @@ export interface ScanJob {
   defer: boolean;
   /** Hash regular files' content (fs/layer-entries.ts, `hashFiles`). */
   hashFiles: boolean;
+  /** Keep the content of the regular files whose name matches (FeedOptions `keep`, its pattern as text). */
+  keep?: { names: string; flags: string; maxBytes: number };
   /** Hash the blob here; false: the thread that posted the job hashes it, if compressed (layer/scan.ts `hashBlob`). */
   hashBlob: boolean;
   /** Post the stored bytes read so far as they are read (someone shows progress). */
@@ -78,6 +80,15 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
   // all of them, not a closure per file.
   let file: LayerEntry | undefined;
   const addFile = (digest: string | undefined) => add(file!, digest);
+  const keepNames = job.keep && new RegExp(job.keep.names, job.keep.flags);
+  // A file to keep: its content gathered (copies: the reader's buffers are reused), posted with it.
+  const keeping = (e: LayerEntry) => {
+    const chunks: Buffer[] = [];
+    return {
+      data: (chunk: Buffer) => void chunks.push(Buffer.from(chunk)),
+      done: (digest: string | undefined) => add(e, digest, new Uint8Array(Buffer.concat(chunks))),
+    };
+  };
   const backlog = new Backlog(job.backlog, job.backlogBytes);
   const flush = () => {
     if (batcher.count === 0) return;
@@ -117,6 +128,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
         job.file,
         (e) => {
           if (e.type !== 'file') return add(e, undefined);
+          if (keepNames && e.size <= job.keep!.maxBytes && keepNames.test(e.path)) return keeping(e);
           file = e;
           return addFile;
         },
@@ -132,8 +144,8 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     post({ id, kind: 'error', error: e instanceof LayerlensError ? { kind: e.kind, message: e.message, file: e.file, member: e.member } : { internal: (e as Error)?.stack ?? String(e) } });
   }
 
-  function add(e: LayerEntry, digest: string | undefined) {
-    batcher.add(e, digest);
+  function add(e: LayerEntry, digest: string | undefined, content?: Uint8Array) {
+    batcher.add(e, digest, content);
     if (batcher.count >= BATCH_ENTRIES) flush();
   }
 }
