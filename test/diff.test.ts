@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ImageDiff } from '../src/analysis/diff.js';
 import { compileGlob, pathMatcher } from '../src/fs/glob.js';
-import { databaseKind, parseApkInstalled, parseDpkgStatus, parsePythonMetadata } from '../src/analysis/packages.js';
+import { DATABASE_NAMES, databaseKind, isReadable, parseApkInstalled, parseDpkgStatus, parsePythonMetadata } from '../src/analysis/packages.js';
 import { isBerkeleyHash, parseRpmBerkeley, rpmVersion } from '../src/analysis/rpmdb.js';
 import { diffImagePair } from '../src/cli/diff.js';
 import { openImage } from '../src/source/open-image.js';
@@ -700,6 +700,29 @@ describe('packages', () => {
     expect(databaseKind('/a/node_modules/.bin/package.json')).toBeUndefined();
     expect(databaseKind('/a/node_modules/@s/n/package.json')).toBe('npm-package.json');
     expect(databaseKind('/a/node_modules/@s/package.json')).toBeUndefined();
+  });
+
+  it('DATABASE_NAMES matches the tar name of every database that is read, however the name is spelled', () => {
+    const read = [
+      '/var/lib/dpkg/status',
+      '/var/lib/dpkg/status.d/libc6',
+      '/lib/apk/db/installed',
+      '/usr/lib/apk/db/installed',
+      '/usr/lib/node_modules/npm/package.json',
+      '/app/node_modules/@types/node/package.json',
+      '/node_modules/x/package.json',
+      '/usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA',
+      '/var/lib/rpm/Packages',
+      '/usr/lib/sysimage/rpm/Packages',
+      '/usr/share/rpm/Packages',
+    ];
+    for (const p of read) {
+      const kind = databaseKind(p);
+      expect(kind !== undefined && isReadable(kind), p).toBe(true);
+      for (const name of [p, p.slice(1), `.${p}`]) expect(DATABASE_NAMES.test(name), name).toBe(true);
+    }
+    // Not every file: a thread keeps only what may be a database.
+    for (const name of ['etc/status', 'app/package.json', 'usr/share/doc/METADATA', 'var/lib/rpm/rpmdb.sqlite']) expect(DATABASE_NAMES.test(name), name).toBe(false);
   });
 });
 
