@@ -48,6 +48,11 @@ export interface FeedOptions {
   onBacklog?: (bytes: number) => void;
 }
 
+/** The file the layer at `position` lies in. */
+function fileOf(options: FeedOptions, position: number): string | undefined {
+  return options.files?.[position] ?? options.file;
+}
+
 /** A regular file's content as it streams past, then its sha256 (undefined if not hashed). */
 export interface ContentSink {
   data(chunk: Buffer): void;
@@ -98,7 +103,7 @@ export async function feedLayers(layers: Layer[], options: FeedOptions, budget: 
     if (digest !== undefined) awaiting!(digest);
   };
   for (const [i, layer] of layers.entries()) {
-    const file = options.files?.[i] ?? options.file;
+    const file = fileOf(options, i);
     visitor?.begin?.(layer);
     const onProgress = options.onProgress && ((bytes: number) => options.onProgress!(layer, bytes));
     const scan = visitor
@@ -178,7 +183,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
       // it: the worker's own work (its tar's hash, the parse) is then what sets the pace.
       const hashHere = spareCore && declaresCompressedLayer(layer);
       if (hashHere) {
-        const where = { file: options.files?.[next] ?? options.file, member: layer.member };
+        const where = { file: fileOf(options, next), member: layer.member };
         const digest = hashingDone.then(() => hashBlobAt(location, () => done || failed !== undefined, where));
         // Awaited when the layer's turn comes; if something fails first, that is what is reported.
         digest.catch(() => {});
@@ -190,7 +195,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         layer: { index: layer.index, digest: layer.digest, size: layer.size, mediaType: layer.mediaType, mediaTypeAssumed: layer.mediaTypeAssumed, diffId: layer.diffId, member: layer.member },
         location,
         verify: options.verify,
-        file: options.files?.[next] ?? options.file,
+        file: fileOf(options, next),
         limits: budget.limits,
         counters,
         entries: visitor !== undefined,
@@ -278,7 +283,7 @@ async function feedInWorkers(layers: Layer[], options: FeedOptions, budget: Budg
         const digest = await blobDigests[current];
         if (digest === undefined) throw new Error(`layer ${layer.index}: its blob digest was not computed`);
         scan.digest = digest;
-        checkLayerScan(layer, scan, options.verify, { file: options.files?.[current] ?? options.file, member: layer.member });
+        checkLayerScan(layer, scan, options.verify, { file: fileOf(options, current), member: layer.member });
       }
       pending[current] = { batches: [] };
       scans.push(scan);
