@@ -2,7 +2,7 @@
 // usage errors.
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/main.js';
-import { parseJson, run } from './helpers/cli.js';
+import { NOW, parseJson, run } from './helpers/cli.js';
 import { dockerArchive, hex, image, ociLayout, tar, tempDir, type BuiltImage, type HistoryInput } from './helpers/builders.js';
 
 const tmp = tempDir();
@@ -231,6 +231,44 @@ describe('analyze', () => {
       'WorkingDir  /app',
       'Command     ["/bin/sh"]',
     ]);
+  });
+});
+
+describe('changes', () => {
+  it('prints, layer by layer as each is read, what one rendering of all the layers prints', async () => {
+    const { openImage } = await import('../src/source/open-image.js');
+    const { buildUnion } = await import('../src/fs/build.js');
+    const { alignHistory } = await import('../src/image/history.js');
+    const { renderChanges } = await import('../src/report/tree.js');
+    for (const target of ['samples/tiny.docker-archive.tar', 'samples/app-oci:v2']) {
+      const { image: im, file } = await openImage(target);
+      try {
+        const { scans, changeSets } = await buildUnion(im.layers, { verify: true, file: im.file });
+        const history = alignHistory(im.config.history, im.layers.length);
+        const layers = changeSets.map((set) => {
+          const h = history.layerEntry[set.layer];
+          return { set, digest: scans[set.layer]?.digest, createdBy: h === null || h === undefined ? undefined : im.config.history[h]?.createdBy };
+        });
+        expect(layers.flatMap((l) => l.set.changes).length).toBeGreaterThan(10);
+        for (const format of ['json', 'table', 'markdown'] as const) {
+          const r = await run(['changes', target, '--format', format]);
+          expect(r.code, r.stderr).toBe(0);
+          expect(r.stdout, `${target} ${format}`).toBe(renderChanges(layers, { format, human: true, noTrunc: false, now: NOW, color: false }));
+        }
+      } finally {
+        await file.close();
+      }
+    }
+  });
+
+  it('writes JSON arrays in pieces as json() writes them whole', async () => {
+    const { json, jsonArrayChunks, jsonArrayFrom, jsonArrayItems } = await import('../src/report/format.js');
+    const items = [{ a: 1, b: [1, 2, { c: 'x' }], d: {} }, [], 'caf\udce9', null, { e: [] }];
+    for (const n of [0, 1, 2, 5]) {
+      const some = items.slice(0, n);
+      expect([...jsonArrayChunks(some, 2)].join('')).toBe(json(some));
+      expect([...jsonArrayFrom(some.map((x) => jsonArrayItems([x])))].join('')).toBe(json(some));
+    }
   });
 });
 

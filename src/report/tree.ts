@@ -109,32 +109,36 @@ export function summarizeChanges(changes: Change[]): { added: number; modified: 
   return s;
 }
 
+/** One layer's changes as `changes --format json` lists it. */
+export function layerChangesJson(l: LayerChanges) {
+  return { layer: l.set.layer, digest: l.digest ?? null, createdBy: l.createdBy ?? null, summary: summarizeChanges(l.set.changes), changes: l.set.changes.map(changeJson), warnings: l.set.warnings };
+}
+
+/** One layer's part of `changes` as a table or markdown: its head, its summary, its table. */
+export function renderLayerChanges(l: LayerChanges, o: RenderOptions): string {
+  const s = summarizeChanges(l.set.changes);
+  const head = `Layer ${l.set.layer}${l.createdBy ? `: ${l.createdBy.replace(/\s+/g, ' ').slice(0, 100)}` : ''}`;
+  const summary = `${s.added} added (${sizeText(s.addedBytes, o)}), ${s.modified} modified (${sizeText(s.modifiedBytes, o)}), ${s.removed} removed (${sizeText(s.removedBytes, o)})`;
+  let out = o.format === 'markdown' ? `### ${head}\n\n${summary}\n\n` : `${head}\n${summary}\n`;
+  if (l.set.changes.length) {
+    const t: Columns = {
+      headers: ['', 'CHANGE', 'TYPE', 'SIZE', 'PATH'],
+      rows: l.set.changes.map((c) => [
+        o.format === 'markdown' ? MARK[c.kind]! : markText(c.kind, o),
+        describeChange(c) + (c.removedPaths && c.removedPaths > 1 ? ` (${c.removedPaths} paths, ${sizeText(c.removedBytes ?? 0, o)})` : ''),
+        c.type,
+        c.kind === 'removed' ? '' : sizeText(c.size, o),
+        showName(c.path),
+      ]),
+      numeric: [3],
+    };
+    out += o.format === 'markdown' ? markdownTable(t) : boxedTable(t);
+  }
+  for (const w of l.set.warnings) out += `warning: ${showName(w)}\n`;
+  return out + '\n';
+}
+
 export function renderChanges(layers: LayerChanges[], o: RenderOptions): string {
-  if (o.format === 'json') {
-    return json(layers.map((l) => ({ layer: l.set.layer, digest: l.digest ?? null, createdBy: l.createdBy ?? null, summary: summarizeChanges(l.set.changes), changes: l.set.changes.map(changeJson), warnings: l.set.warnings })));
-  }
-  let out = '';
-  for (const l of layers) {
-    const s = summarizeChanges(l.set.changes);
-    const head = `Layer ${l.set.layer}${l.createdBy ? `: ${l.createdBy.replace(/\s+/g, ' ').slice(0, 100)}` : ''}`;
-    const summary = `${s.added} added (${sizeText(s.addedBytes, o)}), ${s.modified} modified (${sizeText(s.modifiedBytes, o)}), ${s.removed} removed (${sizeText(s.removedBytes, o)})`;
-    out += o.format === 'markdown' ? `### ${head}\n\n${summary}\n\n` : `${head}\n${summary}\n`;
-    if (l.set.changes.length) {
-      const t: Columns = {
-        headers: ['', 'CHANGE', 'TYPE', 'SIZE', 'PATH'],
-        rows: l.set.changes.map((c) => [
-          o.format === 'markdown' ? MARK[c.kind]! : markText(c.kind, o),
-          describeChange(c) + (c.removedPaths && c.removedPaths > 1 ? ` (${c.removedPaths} paths, ${sizeText(c.removedBytes ?? 0, o)})` : ''),
-          c.type,
-          c.kind === 'removed' ? '' : sizeText(c.size, o),
-          showName(c.path),
-        ]),
-        numeric: [3],
-      };
-      out += o.format === 'markdown' ? markdownTable(t) : boxedTable(t);
-    }
-    for (const w of l.set.warnings) out += `warning: ${showName(w)}\n`;
-    out += '\n';
-  }
-  return out;
+  if (o.format === 'json') return json(layers.map(layerChangesJson));
+  return layers.map((l) => renderLayerChanges(l, o)).join('');
 }
