@@ -15,7 +15,7 @@ import { formatPlatform } from '../image/platform.js';
 import { diffJson } from '../report/diff.js';
 import { renderHtml, type DiffDoc, type HtmlReport } from '../report/html.js';
 import { humanSize } from '../report/units.js';
-import { addRuleFlags, ciConfigFromFlags, evaluateWithBaseline, wasteIgnoreLists, type CiFlags } from './ci.js';
+import { addRuleFlags, ciConfigFromFlags, evaluateWithBaseline, readsWrittenPaths, wasteIgnoreLists, type CiFlags } from './ci.js';
 import { addImageFlags, openOne, warn, type CommonFlags, type Io } from './common.js';
 import { diffImagePair } from './diff.js';
 import { writeReportFile } from './files.js';
@@ -60,9 +60,14 @@ export async function buildReport(image: Image, flags: ReportFlags, io: Io, conf
   const metrics = config?.metrics ?? 'layerlens';
   const hook = wasteHook(metrics, config ? wasteIgnoreLists(config) ?? [] : []);
   const recorder = new TimelineRecorder();
+  const keepWritten = config !== undefined && readsWrittenPaths(config);
   const built = await unionAt(image, image.layers.length - 1, flags.verify !== false, io, () => true, limitsFromFlags(flags), {
     observers: hook.observers,
-    onLayer: (_scan, changes, union) => recorder.record(union, changes),
+    onLayer: (_scan, changes, union) => {
+      recorder.record(union, changes);
+      // Recorded: the change records go, unless a rule reads every path a layer wrote.
+      if (!keepWritten) changes.changes = [];
+    },
   });
   const waste = hook.report(built, 200);
   let verdict: Verdict | null = null;
