@@ -81,12 +81,18 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
   let file: LayerEntry | undefined;
   const addFile = (digest: string | undefined) => add(file!, digest);
   const keepNames = job.keep && new RegExp(job.keep.names, job.keep.flags);
-  // A file to keep: its content gathered (copies: the reader's buffers are reused), posted with it.
+  // A file to keep: its content copied as it streams past (the reader's buffers are reused) into
+  // a buffer of its own, which goes to the other thread with the batch, not copied again.
   const keeping = (e: LayerEntry) => {
-    const chunks: Buffer[] = [];
+    const content = new Uint8Array(e.size);
+    let at = 0;
     return {
-      data: (chunk: Buffer) => void chunks.push(Buffer.from(chunk)),
-      done: (digest: string | undefined) => add(e, digest, new Uint8Array(Buffer.concat(chunks))),
+      data: (chunk: Buffer) => {
+        const n = Math.min(chunk.length, content.length - at);
+        content.set(n === chunk.length ? chunk : chunk.subarray(0, n), at);
+        at += n;
+      },
+      done: (digest: string | undefined) => add(e, digest, at === content.length ? content : content.slice(0, at)),
     };
   };
   const backlog = new Backlog(job.backlog, job.backlogBytes);
@@ -95,7 +101,7 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
     const batch = batcher.take();
     const bytes = batchBytes(batch);
     backlog.posted(id, bytes);
-    post({ id, kind: 'batch', batch }, [batch.numbers.buffer as ArrayBuffer, batch.digests.buffer as ArrayBuffer, batch.names.buffer as ArrayBuffer]);
+    post({ id, kind: 'batch', batch }, [batch.numbers.buffer as ArrayBuffer, batch.digests.buffer as ArrayBuffer, batch.names.buffer as ArrayBuffer, ...batch.contents.map(([, c]) => c.buffer as ArrayBuffer)]);
     // Too far ahead of the thread applying the entries: wait here, in the middle of the layer.
     backlog.waitTurn(id);
   };
