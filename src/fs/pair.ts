@@ -7,7 +7,8 @@
 import { Budget, resolveLimits, type Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
 import type { LayerScan } from '../layer/scan.js';
-import { feedLayers, type ContentSink } from './layer-feed.js';
+import type { LayerEntry } from './entry.js';
+import { feedLayers, type ContentSink, type FeedOptions } from './layer-feed.js';
 import type { FsNode } from './node.js';
 import { joinPath, splitPath } from './path.js';
 import { Union } from './union.js';
@@ -158,15 +159,22 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
   let position = 0;
   let targets: Target[] = [];
   const target = (union: Union, kept: KeptContents, index: number, side: 'a' | 'b'): Target => ({ union, kept, index, side, applier: union.beginLayer(index, false) });
+  /** Keep `data` for each target where entry `e` made a node (`nodes`, by target), if `keep` wants it. */
+  const keepContent = (e: LayerEntry, nodes: Array<FsNode | undefined>, path: string, data: Buffer) => {
+    targets.forEach((t, i) => {
+      if (nodes[i]) t.kept.set(contentKey(t.index, e.ordinal), { path, data });
+    });
+  };
+  const feed: FeedOptions = {
+    verify: options.verify,
+    file: options.fileA,
+    files: plan.map((r) => (r.from === 'a' ? options.fileA : options.fileB)),
+    workers: options.workers,
+    keep: options.keep && options.keepNames && { names: options.keepNames, maxBytes: maxKeep },
+  };
   // Read side by side in worker threads where the layers lie in files (fs/layer-feed.ts), each
   // applied here in the plan's order.
-  await feedLayers(plan.map((r) => r.layer), {
-      verify: options.verify,
-      file: options.fileA,
-      files: plan.map((r) => (r.from === 'a' ? options.fileA : options.fileB)),
-      workers: options.workers,
-      keep: options.keep && options.keepNames && { names: options.keepNames, maxBytes: maxKeep },
-    }, budget, {
+  await feedLayers(plan.map((r) => r.layer), feed, budget, {
     begin: () => {
       const r = plan[position]!;
       if (position === k && parts) {
@@ -181,22 +189,18 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
     entry: (e, sha256, content): ((sha256: string) => void) | ContentSink | void => {
       const nodes: Array<FsNode | undefined> = targets.map((t) => t.applier.add(e));
       if (e.type !== 'file') return;
+      if (sha256 !== undefined) {
+        // Read by a worker: the digest is here, and the content if its name was one to keep.
+        for (const n of nodes) if (n) n.digest = sha256;
+        if (content === undefined) return;
+        const path = joinPath(splitPath(e.path));
+        if (options.keep!(path, e.size)) keepContent(e, nodes, path, content);
+        return;
+      }
       const setDigest = (d: string | undefined) => {
         if (d === undefined) return;
         for (const n of nodes) if (n) n.digest = d;
       };
-      const keep = (path: string, data: Buffer) =>
-        targets.forEach((t, i) => {
-          if (nodes[i]) t.kept.set(contentKey(t.index, e.ordinal), { path, data });
-        });
-      // Read by a worker: the digest is here, and the content if its name was one to keep.
-      if (sha256 !== undefined) {
-        setDigest(sha256);
-        if (content === undefined) return;
-        const path = joinPath(splitPath(e.path));
-        if (options.keep!(path, e.size)) keep(path, content);
-        return;
-      }
       if (!options.keep || e.size > maxKeep) return setDigest;
       const path = joinPath(splitPath(e.path));
       if (!options.keep(path, e.size)) return setDigest;
@@ -206,7 +210,7 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
         data: (chunk) => chunks.push(Buffer.from(chunk)),
         done: (d) => {
           setDigest(d);
-          keep(path, Buffer.concat(chunks));
+          keepContent(e, nodes, path, Buffer.concat(chunks));
         },
       };
     },
