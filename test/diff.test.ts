@@ -9,6 +9,8 @@ import { compileGlob, pathMatcher } from '../src/fs/glob.js';
 import { DATABASE_NAMES, databaseKind, isReadable, parseApkInstalled, parseDpkgStatus, parsePythonMetadata } from '../src/analysis/packages.js';
 import { isBerkeleyHash, parseRpmBerkeley, rpmVersion } from '../src/analysis/rpmdb.js';
 import { diffImagePair } from '../src/cli/diff.js';
+import { readContents } from '../src/fs/cat.js';
+import { buildUnionPair } from '../src/fs/pair.js';
 import { openImage } from '../src/source/open-image.js';
 import { parseJson, run } from './helpers/cli.js';
 import { image, ociLayout, tar, tempDir, type BuiltImage, type HistoryInput, type TarBuilder } from './helpers/builders.js';
@@ -394,6 +396,42 @@ describe('read in worker threads', () => {
         expect(err?.message, `${workers} workers`).toMatch(/gzip stream is corrupt|blob digest mismatch/);
         expect((err as { file?: string }).file ?? '', `${workers} workers`).toBe(broken);
       }
+    } finally {
+      await a.file.close();
+      await b.file.close();
+    }
+  });
+});
+
+describe('package databases kept while reading', () => {
+  // Three npm manifests of 10,000 bytes in one layer, read as the layers stream (in this thread
+  // and in workers) with room for two of them on each side.
+  const manifest = (name: string) => {
+    const head = `{"name":"${name}","version":"1.0.0","description":"`;
+    return head + 'x'.repeat(10_000 - head.length - 2) + '"}';
+  };
+  const names = ['a', 'b', 'c'];
+  const A = image({ layers: [{ tar: names.reduce((t, n) => t.file(`app/node_modules/${n}/package.json`, manifest(n)), tar()), compression: 'gzip' }] });
+  const B = image({ layers: [{ tar: tar().file('etc/hostname', 'b\n'), compression: 'gzip' }] });
+  const file = tmp.file('kept-total.tar', ociLayout([{ image: A, refName: 'a' }, { image: B, refName: 'b' }]).toTar());
+
+  it('keeps no more than maxKeepTotal bytes a side; what is left is read afterwards, within maxTotal', async () => {
+    const a = await openImage(`${file}:a`);
+    const b = await openImage(`${file}:b`);
+    try {
+      for (const workers of [0, 2]) {
+        const pair = await buildUnionPair(a.image.layers, b.image.layers, { verify: true, fileA: a.image.file, fileB: b.image.file, workers, keep: (p) => p.endsWith('/package.json'), keepNames: DATABASE_NAMES, maxKeepTotal: 25_000 });
+        const kept = [...pair.a.kept.values()];
+        expect(kept.map((k) => k.path), `${workers} workers`).toEqual(['/app/node_modules/a/package.json', '/app/node_modules/b/package.json']);
+        expect(kept.reduce((n, k) => n + k.data.length, 0)).toBe(20_000);
+      }
+      // Read afterwards: each file once, the later ones left out once the total would pass.
+      const layer = a.image.layers[0]!;
+      const data = await readContents([0, 1, 2].map((entry) => ({ layer, entry, file: a.image.file })), { verify: true, maxTotal: 25_000 });
+      expect(data.map((d) => d?.length)).toEqual([10_000, 10_000, undefined]);
+      // And the diff lists all three packages all the same.
+      const { diff } = await diffImagePair(a.image, b.image);
+      expect(diff.packages.removed.map((p) => p.name)).toEqual(['a', 'b', 'c']);
     } finally {
       await a.file.close();
       await b.file.close();

@@ -61,37 +61,41 @@ export async function catFile(union: Union, layers: Layer[], path: string, out: 
 export interface ContentRequest {
   layer: Layer;
   entry: number;
+  /** The file the layer lies in, for messages (default: readContents' `file`). */
+  file?: string;
 }
 
 /**
  * The contents of many small files, each layer that holds any of them read once for all of
  * them (two requests for one layer's entries, or for two copies of one layer with the same
  * diff_id, cost one pass). Returns the bytes by request, in order; a file larger than
- * `maxBytes` is left out (undefined).
+ * `maxBytes` is left out (undefined), and so is every file read once `maxTotal` bytes are held.
  */
-export async function readContents(requests: ContentRequest[], opts: { verify: boolean; file?: string; maxBytes?: number; limits?: Partial<Limits> }): Promise<Array<Buffer | undefined>> {
+export async function readContents(requests: ContentRequest[], opts: { verify: boolean; file?: string; maxBytes?: number; maxTotal?: number; limits?: Partial<Limits> }): Promise<Array<Buffer | undefined>> {
   const max = opts.maxBytes ?? 64 * 1024 * 1024;
-  const byLayer = new Map<string, { layer: Layer; entries: Map<number, number[]> }>();
+  let room = opts.maxTotal ?? Infinity;
+  const byLayer = new Map<string, { layer: Layer; file?: string; entries: Map<number, number[]> }>();
   requests.forEach((r, i) => {
     const id = r.layer.diffId ?? `${r.layer.member}#${r.layer.index}`;
     let g = byLayer.get(id);
-    if (!g) byLayer.set(id, (g = { layer: r.layer, entries: new Map() }));
+    if (!g) byLayer.set(id, (g = { layer: r.layer, file: r.file ?? opts.file, entries: new Map() }));
     const list = g.entries.get(r.entry) ?? [];
     list.push(i);
     g.entries.set(r.entry, list);
   });
   const out: Array<Buffer | undefined> = new Array(requests.length).fill(undefined);
-  for (const { layer, entries } of byLayer.values()) {
+  for (const { layer, file, entries } of byLayer.values()) {
     let ordinal = -1;
     await scanLayer(layer, {
       verify: opts.verify,
-      file: opts.file,
+      file,
       limits: opts.limits,
       onEntry: (e) => {
         ordinal++;
         const wanted = entries.get(ordinal);
         if (!wanted) return;
-        if (e.type !== 'file' || e.size > max) return;
+        if (e.type !== 'file' || e.size > max || e.size > room) return;
+        room -= e.size;
         const chunks: Buffer[] = [];
         return {
           data: (chunk) => chunks.push(Buffer.from(chunk)),

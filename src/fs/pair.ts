@@ -56,6 +56,12 @@ export interface PairOptions {
   keepNames?: RegExp;
   /** Largest file kept (default 64 MiB); larger ones are left to be read on demand. */
   maxKeepBytes?: number;
+  /**
+   * Most bytes each side keeps at once (default 256 MiB): a file that would pass it is not kept
+   * (left to be read on demand), so that an image of many large files at kept paths cannot take
+   * the memory whole.
+   */
+  maxKeepTotal?: number;
   /** Safety limits; bytes and entries are counted over every layer read, for both images. */
   limits?: Partial<Limits>;
   /** Worker threads to read the layers with (fs/layer-feed.ts); default: chosen by the layers' size and the cores. */
@@ -63,6 +69,7 @@ export interface PairOptions {
 }
 
 const DEFAULT_MAX_KEEP = 64 * 1024 * 1024;
+export const DEFAULT_MAX_KEEP_TOTAL = 256 * 1024 * 1024;
 
 /** Longest common subsequence of two diff_id lists, as index pairs. */
 export function commonLayers(a: Array<string | undefined>, b: Array<string | undefined>): Array<[number, number]> {
@@ -107,6 +114,7 @@ interface Read {
 
 export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options: PairOptions): Promise<PairResult> {
   const maxKeep = options.maxKeepBytes ?? DEFAULT_MAX_KEEP;
+  const maxKeepTotal = options.maxKeepTotal ?? DEFAULT_MAX_KEEP_TOTAL;
   const limits = resolveLimits(options.limits);
   const budget = new Budget(limits);
   const reads: PairResult['reads'] = [];
@@ -159,10 +167,15 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
   let position = 0;
   let targets: Target[] = [];
   const target = (union: Union, kept: KeptContents, index: number, side: 'a' | 'b'): Target => ({ union, kept, index, side, applier: union.beginLayer(index, false) });
-  /** Keep `data` for each target where entry `e` made a node (`nodes`, by target), if `keep` wants it. */
+  /** The bytes each side keeps now. */
+  const keptBytes = new Map<KeptContents, number>([[keptA, 0]]);
+  /** Keep `data` for each target where entry `e` made a node (`nodes`, by target), while the side has room. */
   const keepContent = (e: LayerEntry, nodes: Array<FsNode | undefined>, path: string, data: Buffer) => {
     targets.forEach((t, i) => {
-      if (nodes[i]) t.kept.set(contentKey(t.index, e.ordinal), { path, data });
+      const held = keptBytes.get(t.kept)!;
+      if (!nodes[i] || held + data.length > maxKeepTotal) return;
+      t.kept.set(contentKey(t.index, e.ordinal), { path, data });
+      keptBytes.set(t.kept, held + data.length);
     });
   };
   const feed: FeedOptions = {
@@ -181,6 +194,7 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
         // The two part here: B continues on a copy.
         unionB = unionA.clone();
         keptB = new Map(keptA);
+        keptBytes.set(keptB, keptBytes.get(keptA)!);
       }
       targets = [];
       if (r.a !== undefined) targets.push(target(unionA, keptA, r.a, 'a'));
@@ -221,7 +235,7 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
       scansRead[r.from].push(scan);
       for (const t of targets) {
         sizes[t.side][t.index] = scan.size;
-        prune(t.union, t.kept);
+        keptBytes.set(t.kept, keptBytes.get(t.kept)! - prune(t.union, t.kept));
       }
       // The shared base is B's too.
       if (position < k) sizes.b[position] = sizes.a[position]!;
@@ -236,9 +250,10 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
   return { a: side('a', unionA, keptA, layersA.length), b: side('b', unionB, keptB, layersB.length), sharedPrefix: k, sharedLater, reads };
 }
 
-/** Drop kept contents that the union no longer shows at their path. */
-function prune(union: Union, kept: KeptContents): void {
-  for (const [key, { path }] of kept) {
+/** Drop kept contents that the union no longer shows at their path; returns their bytes. */
+function prune(union: Union, kept: KeptContents): number {
+  let freed = 0;
+  for (const [key, { path, data }] of kept) {
     let node: FsNode | undefined;
     try {
       node = union.lookup(path);
@@ -246,6 +261,10 @@ function prune(union: Union, kept: KeptContents): void {
       node = undefined;
     }
     const c = node?.content;
-    if (!c || contentKey(c.layer, c.entry) !== key) kept.delete(key);
+    if (!c || contentKey(c.layer, c.entry) !== key) {
+      kept.delete(key);
+      freed += data.length;
+    }
   }
+  return freed;
 }
