@@ -4,8 +4,7 @@ import { alignHistory } from '../image/history.js';
 import type { Image } from '../image/model.js';
 import { shortDigest } from '../image/digest.js';
 import type { UnionResult } from '../fs/build.js';
-import { hardlinkGroups, listedType } from '../fs/flat.js';
-import type { FsNode } from '../fs/node.js';
+import { hardlinkGroups, listedType, pathsBelow } from '../fs/flat.js';
 import { comparePaths } from '../fs/path.js';
 import type { Union } from '../fs/union.js';
 import type { FileFact, ImageFacts, WasteNumbers, WrittenPath } from './rules.js';
@@ -63,13 +62,9 @@ export function imageFacts(image: Image, built: UnionResult, waste?: (ignore: st
  */
 function fileFacts(union: Union): FileFact[] {
   const groups = hardlinkGroups(union.root);
-  const out: FileFact[] = [];
-  const walk = (n: FsNode, path: string) => {
-    out.push({ path, type: listedType(n, groups), mode: n.mode });
-    if (n.children) for (const [name, c] of n.children) walk(c, path === '/' ? `/${name}` : `${path}/${name}`);
-  };
-  walk(union.root, '/');
-  return out.sort((a, b) => comparePaths(a.path, b.path));
+  return pathsBelow(union.root)
+    .map(([path, n]) => ({ path, type: listedType(n, groups), mode: n.mode }))
+    .sort((a, b) => comparePaths(a.path, b.path));
 }
 
 /** Every path a layer wrote (added or modified) and whether the final tree still shows it. */

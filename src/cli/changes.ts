@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { alignHistory } from '../image/history.js';
-import { jsonArrayFrom, jsonArrayItems } from '../report/format.js';
-import { layerChangesJson, renderLayerChanges } from '../report/tree.js';
+import { changesOutput, renderLayerChanges } from '../report/tree.js';
 import { addImageFlags, addOutputFlags, openOne, renderOptions, type CommonFlags, type Io } from './common.js';
 import { limitsFromFlags } from './limits.js';
 import { parseLayer, unionAt } from './union.js';
@@ -23,21 +22,21 @@ export function registerChanges(program: Command, io: Io): void {
       const only = flags.layer === undefined ? undefined : parseLayer(flags.layer, image);
       const last = only ?? image.layers.length - 1;
       const history = alignHistory(image.config.history, image.layers.length);
-      // Each layer's part is written out as text as soon as the layer is read, and its changes
-      // let go: on 318,000 tar entries, the change objects of every layer and the objects and
-      // text made from them all at once were the peak (421 MiB for JSON). The text is printed
-      // when every layer has been read and verified, so that an error leaves no half output.
+      // Each layer's part is made into text as soon as the layer is read, and its change records
+      // let go: on 318,000 tar entries, the records of every layer and the objects and text made
+      // from them all at once were the peak (421 MiB for JSON). The text is printed when every
+      // layer has been read and verified, so that an error leaves no half output.
       const parts: string[] = [];
       await unionAt(image, last, flags.verify !== false, io, (l) => only === undefined || l === only, limitsFromFlags(flags), {
         onLayer: (scan, set) => {
           if (only !== undefined && set.layer !== only) return;
           const h = history.layerEntry[set.layer];
           const l = { set, digest: scan.digest, createdBy: h === null || h === undefined ? undefined : image.config.history[h]?.createdBy };
-          parts.push(o.format === 'json' ? jsonArrayItems([layerChangesJson(l)]) : renderLayerChanges(l, o));
-          set.changes = [];
+          parts.push(renderLayerChanges(l, o));
         },
+        releaseChanges: true,
       });
-      for (const text of o.format === 'json' ? jsonArrayFrom(parts) : parts) io.stdout.write(text);
+      for (const text of changesOutput(parts, o)) io.stdout.write(text);
     } finally {
       await file.close();
     }

@@ -63,11 +63,9 @@ export async function buildReport(image: Image, flags: ReportFlags, io: Io, conf
   const keepWritten = config !== undefined && readsWrittenPaths(config);
   const built = await unionAt(image, image.layers.length - 1, flags.verify !== false, io, () => true, limitsFromFlags(flags), {
     observers: hook.observers,
-    onLayer: (_scan, changes, union) => {
-      recorder.record(union, changes);
-      // Recorded: the change records go, unless a rule reads every path a layer wrote.
-      if (!keepWritten) changes.changes = [];
-    },
+    onLayer: (_scan, changes, union) => recorder.record(union, changes),
+    // Recorded, the change records go, unless a rule reads every path a layer wrote.
+    releaseChanges: !keepWritten,
   });
   const waste = hook.report(built, 200);
   let verdict: Verdict | null = null;

@@ -25,7 +25,7 @@ export async function unionAt(
   io: Io,
   keepChanges?: (layer: number) => boolean,
   limits?: Partial<Limits>,
-  extra: Pick<BuildOptions, 'observers' | 'onLayer' | 'defer' | 'hashFiles'> = {},
+  extra: Pick<BuildOptions, 'observers' | 'onLayer' | 'defer' | 'hashFiles' | 'releaseChanges'> = {},
 ): Promise<UnionResult> {
   const progress = progressFor(io, image.layers.slice(0, upTo + 1));
   let result: UnionResult;

@@ -44,6 +44,12 @@ export interface BuildOptions {
    * second time through sha256 is most of the work.
    */
   hashFiles?: boolean;
+  /**
+   * Let each layer's change records go once `onLayer` has seen them: the result's change sets
+   * keep their warnings only. For a command that renders or records each layer as it ends (on
+   * 318,000 tar entries, every layer's records held to the end were the peak of `changes`).
+   */
+  releaseChanges?: boolean;
 }
 
 export interface UnionResult {
@@ -98,6 +104,7 @@ export async function buildUnion(layers: Layer[], options: BuildOptions): Promis
       scans.push(scan);
       changeSets.push(changes);
       options.onLayer?.(scan, changes, union);
+      if (options.releaseChanges) changes.changes = [];
     },
   });
   if (deferred) await settleDeferred(union, deferred, observers);

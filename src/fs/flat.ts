@@ -82,15 +82,21 @@ export function listedLinkTarget(n: FsNode, path: string, groups: Map<number, st
   return n.linkTarget !== undefined && n.linkTarget !== path && group.includes(n.linkTarget) ? n.linkTarget : group.find((p) => p !== path) ?? null;
 }
 
-export function flatten(union: Union, under?: FsNode): FlatRecord[] {
-  const start = under ?? union.root;
-  const dirSizes = directorySizes(start);
+/** `start` and every node below it, each with its path, depth first. */
+export function pathsBelow(start: FsNode): Array<[string, FsNode]> {
   const nodes: Array<[string, FsNode]> = [];
   const walk = (n: FsNode, path: string) => {
     nodes.push([path, n]);
     if (n.children) for (const [name, c] of n.children) walk(c, path === '/' ? `/${name}` : `${path}/${name}`);
   };
   walk(start, start.path);
+  return nodes;
+}
+
+export function flatten(union: Union, under?: FsNode): FlatRecord[] {
+  const start = under ?? union.root;
+  const dirSizes = directorySizes(start);
+  const nodes = pathsBelow(start);
   // Hard-link groups count every name in the image, not only those under `under`.
   const groups = hardlinkGroups(union.root);
   const records = nodes.map(([path, n]): FlatRecord => {

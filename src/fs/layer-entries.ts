@@ -24,7 +24,13 @@ const oneShotSha256: (data: Buffer) => string =
  * as a latin1 string, the form the union keeps), and optionally the bytes themselves as they
  * stream past (for the few files a command keeps).
  */
-export type EntryVisit = ((sha256: string | undefined) => void) | { data(chunk: Buffer): void; done(sha256: string | undefined): void } | void;
+export type EntryVisit = ((sha256: string | undefined) => void) | ContentSink | void;
+
+/** A regular file's content as it streams past, then its sha256 (undefined if not hashed). */
+export interface ContentSink {
+  data(chunk: Buffer): void;
+  done(sha256: string | undefined): void;
+}
 
 /**
  * Scan one layer, handing each entry to `visit` as it streams past. Each regular file's

@@ -12,7 +12,7 @@ import type { Layer } from '../image/model.js';
 import type { Digest } from '../image/digest.js';
 import { declaresCompressedLayer } from '../image/mediatypes.js';
 import { checkLayerScan, hashBlobAt, scanLayer, type LayerScan } from '../layer/scan.js';
-import { scanLayerEntries } from './layer-entries.js';
+import { scanLayerEntries, type ContentSink } from './layer-entries.js';
 import type { LayerEntry } from './entry.js';
 import { Backlog } from './backlog.js';
 import { endEarlyReaders, readerCount, takeReader } from './readers.js';
@@ -51,12 +51,6 @@ export interface FeedOptions {
 /** The file the layer at `position` lies in. */
 function fileOf(options: FeedOptions, position: number): string | undefined {
   return options.files?.[position] ?? options.file;
-}
-
-/** A regular file's content as it streams past, then its sha256 (undefined if not hashed). */
-export interface ContentSink {
-  data(chunk: Buffer): void;
-  done(sha256: string | undefined): void;
 }
 
 /** What receives the layers: each layer's entries in tar order, between begin and end. */

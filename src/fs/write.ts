@@ -77,8 +77,8 @@ export function writeWithBackpressure(out: Writable): BackpressureWriter {
       if (n <= 0) return;
       if (n < GATHER / 4) return gather(undefined, n);
       release();
-      if (head === queue.length && n <= ZEROS.length && !out.writableNeedDrain) out.write(ZEROS.subarray(0, n));
-      else queue.push(n);
+      // Written a piece at a time at the next drain().
+      queue.push(n);
     },
     drain() {
       release();

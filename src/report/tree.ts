@@ -4,7 +4,7 @@ import type { TreeNodeView } from '../analysis/tree.js';
 import { describeChange, type Change, type ChangeSet } from '../fs/changes.js';
 import type { FlatRecord } from '../fs/flat.js';
 import { paint } from './color.js';
-import { json, showName, type RenderOptions } from './format.js';
+import { json, jsonArrayFrom, jsonArrayItems, showName, type RenderOptions } from './format.js';
 import { boxedTable, markdownTable, type Columns } from './table.js';
 import { humanSize } from './units.js';
 
@@ -110,12 +110,16 @@ export function summarizeChanges(changes: Change[]): { added: number; modified: 
 }
 
 /** One layer's changes as `changes --format json` lists it. */
-export function layerChangesJson(l: LayerChanges) {
+function layerChangesJson(l: LayerChanges) {
   return { layer: l.set.layer, digest: l.digest ?? null, createdBy: l.createdBy ?? null, summary: summarizeChanges(l.set.changes), changes: l.set.changes.map(changeJson), warnings: l.set.warnings };
 }
 
-/** One layer's part of `changes` as a table or markdown: its head, its summary, its table. */
+/**
+ * One layer's part of `changes`, which changesOutput() puts together: in JSON the layer's item of
+ * the array, else its head, its summary and its table.
+ */
 export function renderLayerChanges(l: LayerChanges, o: RenderOptions): string {
+  if (o.format === 'json') return jsonArrayItems([layerChangesJson(l)]);
   const s = summarizeChanges(l.set.changes);
   const head = `Layer ${l.set.layer}${l.createdBy ? `: ${l.createdBy.replace(/\s+/g, ' ').slice(0, 100)}` : ''}`;
   const summary = `${s.added} added (${sizeText(s.addedBytes, o)}), ${s.modified} modified (${sizeText(s.modifiedBytes, o)}), ${s.removed} removed (${sizeText(s.removedBytes, o)})`;
@@ -138,7 +142,11 @@ export function renderLayerChanges(l: LayerChanges, o: RenderOptions): string {
   return out + '\n';
 }
 
+/** The text of `changes`, in pieces, from each layer's part (renderLayerChanges). */
+export function changesOutput(parts: string[], o: RenderOptions): Iterable<string> {
+  return o.format === 'json' ? jsonArrayFrom(parts) : parts;
+}
+
 export function renderChanges(layers: LayerChanges[], o: RenderOptions): string {
-  if (o.format === 'json') return json(layers.map(layerChangesJson));
-  return layers.map((l) => renderLayerChanges(l, o)).join('');
+  return [...changesOutput(layers.map((l) => renderLayerChanges(l, o)), o)].join('');
 }
