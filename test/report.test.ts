@@ -99,6 +99,23 @@ describe('report', () => {
     expect(t.names).toContain('\u2028line');
   });
 
+  it("shows a name that is not UTF-8 as layerlens shows names, \\xNN, in the page's data", async () => {
+    // A raw byte (0xff) in one name, and in another a text that looks like its JSON escape; and
+    // an image without either, whose data is the plain JSON (the page's data took a replacer
+    // for every string before; now only where a raw byte is there to show).
+    const raw = tar().file(Buffer.concat([Buffer.from('app/caf'), Buffer.from([0xff])]), 'x').file('app/\\udcff', 'y');
+    const archive = tmp.file('raw.tar', dockerArchive([{ image: image({ layers: [{ tar: raw }] }), repoTags: ['raw:1'] }]).toTar());
+    const r = await run(['report', archive, '-o', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    const names = pageData(r.stdout).timeline.names;
+    expect(names).toContain('caf\\xff');
+    expect(names).toContain('\\udcff');
+    expect(names.some((n) => /[\ud800-\udfff]/.test(n))).toBe(false);
+    const plain = await run(['report', TINY, '-o', '-']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(pageData(plain.stdout).timeline.names).toContain('app');
+  });
+
   it('shows the rules when given, and the diff against another image', async () => {
     const rules = tmp.file('rules.yml', Buffer.from('rules:\n  maxLayerCount: 3\n  noRootUser: true\n'));
     const r = await run(['report', TINY, '-o', '-', '--config', rules, '--diff', 'samples/app-oci:v1']);

@@ -30,6 +30,18 @@ export interface Timeline {
   layers: number;
 }
 
+/**
+ * Where the last component of `path` starts, less one (its `/`), when that component is a plain
+ * name below a directory other than the root; else -1 (the path is then walked from the root).
+ */
+function tailCut(path: string): number {
+  const cut = path.lastIndexOf('/');
+  if (cut <= 0 || cut === path.length - 1) return -1;
+  const name = path.length - cut - 1;
+  if (path.charCodeAt(cut + 1) === 0x2e && (name === 1 || (name === 2 && path.charCodeAt(cut + 2) === 0x2e))) return -1;
+  return cut;
+}
+
 export class TimelineRecorder {
   private readonly names: string[] = [''];
   private readonly parents: number[] = [-1];
@@ -51,23 +63,41 @@ export class TimelineRecorder {
     return i;
   }
 
+  /**
+   * The directory part of the last path given to id() and its node: a layer's changes come sorted
+   * by path, a directory's together, so that most paths are found from their parent's node
+   * rather than from the root (on an image of 200,000 files, a walk from the root for each was a
+   * tenth of `report`'s time).
+   */
+  private lastDir = '';
+  private lastDirId = 0;
+
   private id(path: string): number {
+    const cut = tailCut(path);
+    if (cut > 0 && path.slice(0, cut) === this.lastDir) return this.child(this.lastDirId, path.slice(cut + 1));
     let cur = 0;
-    for (const name of splitPath(path)) {
-      const kids = (this.children[cur] ??= new Map());
-      let next = kids.get(name);
-      if (next === undefined) {
-        next = this.names.length;
-        this.names.push(name);
-        this.parents.push(cur);
-        this.events.push([]);
-        this.children.push(undefined);
-        this.alive.push(false);
-        kids.set(name, next);
-      }
-      cur = next;
+    for (const name of splitPath(path)) cur = this.child(cur, name);
+    if (cut > 0) {
+      this.lastDir = path.slice(0, cut);
+      this.lastDirId = this.parents[cur]!;
     }
     return cur;
+  }
+
+  /** The node for `name` under node `parent`, made if new. */
+  private child(parent: number, name: string): number {
+    const kids = (this.children[parent] ??= new Map());
+    let next = kids.get(name);
+    if (next === undefined) {
+      next = this.names.length;
+      this.names.push(name);
+      this.parents.push(parent);
+      this.events.push([]);
+      this.children.push(undefined);
+      this.alive.push(false);
+      kids.set(name, next);
+    }
+    return next;
   }
 
   private markRemovedBelow(id: number, layer: number): void {
@@ -86,11 +116,41 @@ export class TimelineRecorder {
     return ev.length ? ev[ev.length - 1]![2] : 1;
   }
 
+  /** The directory part of the last path lookup() resolved, and the directory it resolved to (one layer's record()). */
+  private lookedDir = '';
+  private lookedAt: FsNode | undefined = undefined;
+
+  /**
+   * The node at `path` in the union, as Union.lookup finds it (symlinks followed on the way, not
+   * at the end; undefined where it is not there or cannot be resolved), each directory resolved
+   * once for the run of paths in it.
+   */
+  private lookup(union: Union, path: string): FsNode | undefined {
+    try {
+      const cut = tailCut(path);
+      if (cut < 0) return union.lookup(path);
+      const dir = path.slice(0, cut);
+      if (dir !== this.lookedDir || this.lookedAt === undefined) {
+        this.lookedAt = union.resolveDir(splitPath(dir), false);
+        this.lookedDir = dir;
+        if (this.lookedAt === undefined) return undefined;
+      }
+      return this.lookedAt.children?.get(path.slice(cut + 1));
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Record one layer, after the union applied it, from its change set. */
   record(union: Union, changes: ChangeSet): void {
     const layer = changes.layer;
+    // The union has changed since the last layer: no directory it resolved then is trusted now.
+    this.lookedDir = '';
+    this.lookedAt = undefined;
     this.layers = Math.max(this.layers, layer + 1);
-    for (const c of changes.changes) {
+    const list = changes.changes;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
       const id = this.id(c.path);
       if (c.kind === 'removed') {
         const d = c.removedPaths && c.removedPaths > 1 ? this.desc(`removed (${c.removedPaths} paths)`) : -1;
@@ -99,12 +159,7 @@ export class TimelineRecorder {
         this.markRemovedBelow(id, layer);
         continue;
       }
-      let node: FsNode | undefined;
-      try {
-        node = union.lookup(c.path);
-      } catch {
-        node = undefined;
-      }
+      const node = this.lookup(union, c.path);
       if (!node) continue;
       if (c.kind === 'modified' && c.removedPaths) this.markRemovedBelow(id, layer);
       const type = NODE_TYPES.indexOf(c.type as (typeof NODE_TYPES)[number]);
