@@ -99,6 +99,24 @@ describe('report', () => {
     expect(t.names).toContain('\u2028line');
   });
 
+  it('reads each layer against the tree as that layer left it, a directory replaced since included', async () => {
+    // Layer 1 changes /d/f; layer 2 removes /d and makes it again, with another /d/f. The page's
+    // data is recorded layer by layer from the union as it stands after each: /d/f at layer 2 is
+    // the new file (a directory remembered from layer 1 would give the old one).
+    const layers = [
+      { tar: tar().dir('d/').file('d/f', 'one').file('d/g', 'g') },
+      { tar: tar().file('d/f', 'two') },
+      { tar: tar().file('.wh.d').dir('d/').file('d/f', 'three!') },
+    ];
+    const archive = tmp.file('redo.tar', dockerArchive([{ image: image({ layers }), repoTags: ['redo:1'] }]).toTar());
+    const r = await run(['report', archive, '-o', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    const t = pageData(r.stdout).timeline;
+    expect(at(t, '/d/f', 1)).toBe('modified file 3');
+    expect(at(t, '/d/f', 2)).toBe('added file 6');
+    expect(at(t, '/d/g', 2)).toBe('absent');
+  });
+
   it("shows a name that is not UTF-8 as layerlens shows names, \\xNN, in the page's data", async () => {
     // A raw byte (0xff) in one name, and in another a text that looks like its JSON escape; and
     // an image without either, whose data is the plain JSON (the page's data took a replacer

@@ -5,6 +5,7 @@
 // that umoci unpack agrees (or refuses the layers where layerlens reads on with a warning).
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeChange } from '../src/fs/changes.js';
 import { Union } from '../src/fs/union.js';
 import { LayerlensError } from '../src/image/errors.js';
 import { tar, tempDir } from './helpers/builders.js';
@@ -175,5 +176,24 @@ describe('entries that share a parent directory', () => {
     const { union, changeSets } = await stack(tar().file('d/e/x', 'x').file('d/e', 'now a file').file('d/e/y', 'y').file('d/f', 'f'));
     expect(shape(union)).toEqual(['/ d', '/d d', '/d/e f', '/d/f f']);
     expect(changeSets[0]!.warnings).toEqual(['d/e/y: a parent is not a directory; entry ignored (tar and umoci would fail here)']);
+  });
+});
+
+describe('what a layer reports it changed', () => {
+  // Found while making `report` faster: a layer that whites out a directory and then makes it
+  // again reported only the new directory's entries. The directory's own change, which counts
+  // what the whiteout took, was dropped as a directory re-emitted with nothing but its mtime
+  // changed, so that /d/g's removal was in no change at all (and the report's timeline kept it).
+  it('a directory whited out and made again in one layer is a change that counts what went with it', async () => {
+    const { union, changeSets } = await stack(tar().dir('d/').file('d/f', 'one').file('d/g', 'g'), tar().file('.wh.d').dir('d/').file('d/f', 'three!'));
+    expect(shape(union)).toEqual(['/ d', '/d d', '/d/f f']);
+    const changes = changeSets[1]!.changes;
+    expect(changes.map((c) => [c.path, describeChange(c), c.removedPaths, c.removedBytes, c.via])).toEqual([
+      ['/d', 'modified (recreated)', 3, 4, 'whiteout'],
+      ['/d/f', 'added', undefined, undefined, undefined],
+    ]);
+    // A directory only re-emitted around a change is still none.
+    const again = await stack(tar().dir('d/').file('d/f', 'one'), tar().dir('d/').file('d/f', 'two'));
+    expect(again.changeSets[1]!.changes.map((c) => c.path)).toEqual(['/d/f']);
   });
 });

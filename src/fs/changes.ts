@@ -27,6 +27,8 @@ export function describeChange(c: Change): string {
   const r = c.reasons.filter((x) => x !== 'mtime');
   // A hard link re-emitted over the same content stores no bytes: it is not a copy.
   if (r.length === 0 && c.type === 'hardlink') return 'modified (relinked)';
+  // A directory removed and made again in the layer: what it held went with it (removedPaths).
+  if (r.length === 0 && c.type === 'dir' && c.removedPaths) return 'modified (recreated)';
   if (r.length === 0) return c.reasons.includes('mtime') ? 'modified (mtime only)' : 'modified (identical copy)';
   if (r.length === 1 && r[0] === 'mode') return 'modified (chmod only)';
   if (r.length === 1 && r[0] === 'owner') return 'modified (chown only)';

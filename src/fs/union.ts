@@ -648,8 +648,10 @@ export class LayerApplier {
         changes.push({ path, kind: 'removed', reasons: NO_REASONS, type: t.before.hardlink ? 'hardlink' : t.before.type, size: 0, removedPaths: t.removedPaths, removedBytes: t.removedBytes, via: t.via });
       } else {
         const reasons = diff(t.before, t.after);
-        // A directory re-emitted as the parent of a change is not itself a change.
-        if (t.after.type === 'dir' && t.before.type === 'dir' && reasons.every((r) => r === 'mtime')) continue;
+        // A directory re-emitted as the parent of a change is not itself a change; one removed and
+        // made again in this layer is, as it took everything it held with it (the paths that
+        // went are counted on it, and would otherwise go unreported).
+        if (t.after.type === 'dir' && t.before.type === 'dir' && !t.removedPaths && reasons.every((r) => r === 'mtime')) continue;
         const change: Change = { path, kind: 'modified', reasons: reasons.length ? reasons : NO_REASONS, type: typeName(t.after), size: t.size };
         if (t.removedPaths) {
           change.removedPaths = t.removedPaths;
