@@ -33,9 +33,23 @@ export function showName(s: string): string {
 /** Every string as escapeName() shows it. */
 const escapeStrings = (_key: string, v: unknown) => (typeof v === 'string' ? escapeName(v) : v);
 
+/** A lone surrogate that stands for a byte of a name that is not UTF-8, as JSON.stringify writes it. */
+const RAW_BYTE_ESCAPE = /\\udc[89a-f]/;
+
+/**
+ * JSON.stringify with every string as showName() shows it. escapeName changes only a string
+ * holding a lone surrogate for a raw byte, which JSON.stringify writes as `\udc80`..`\udcff`:
+ * without one in the text, every string is its own display form, and the replacer (a call for
+ * every value: millions in the listing of a large image) is not run at all.
+ */
+export function stringifyShown(value: unknown, indent?: number): string {
+  const text = JSON.stringify(value, null, indent);
+  return RAW_BYTE_ESCAPE.test(text) ? JSON.stringify(value, escapeStrings, indent) : text;
+}
+
 /** JSON text; every string goes through showName, so names that are not UTF-8 read as in tables. */
 export function json(value: unknown, indent = 2): string {
-  return JSON.stringify(value, escapeStrings, indent) + '\n';
+  return stringifyShown(value, indent) + '\n';
 }
 
 /**
@@ -44,7 +58,7 @@ export function json(value: unknown, indent = 2): string {
  * 120,000 changes cost more than the text itself).
  */
 export function jsonArrayItems(items: readonly unknown[]): string {
-  return items.length === 0 ? '' : JSON.stringify(items, escapeStrings, 2).slice(2, -2);
+  return items.length === 0 ? '' : stringifyShown(items, 2).slice(2, -2);
 }
 
 /** The text of `json(array)`, in pieces, from runs of the array's items as jsonArrayItems() writes them. */

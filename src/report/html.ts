@@ -10,7 +10,7 @@ import type { WasteResult } from '../analysis/waste.js';
 import type { Verdict } from '../ci/rules.js';
 import { escapeName } from '../layer/names.js';
 import { ciJson } from './ci.js';
-import { versioned } from './format.js';
+import { stringifyShown, versioned } from './format.js';
 import { REPORT_CSS, REPORT_JS } from './html-client.js';
 import { humanSize, isoTime } from './units.js';
 
@@ -94,19 +94,10 @@ function pct(n: number | null | undefined): string {
 
 const B = humanSize;
 
-/** A lone surrogate that stands for a byte of a name that is not UTF-8, as JSON.stringify writes it. */
-const RAW_BYTE_ESCAPE = /\\udc[89a-f]/;
-
 /** JSON for a <script> element: every string shown as layerlens shows names, and nothing that could end the element. */
 function scriptJson(value: unknown): string {
-  // Names are shown as escapeName shows them, which changes only a string with a lone surrogate
-  // for a raw byte: JSON.stringify writes one as `\udc80`..`\udcff`. Without any, each string is
-  // its own display form, and a replacer called for every value (the timeline of a 200,000-file
-  // image has millions) is work for nothing.
-  let json = JSON.stringify(value);
-  if (RAW_BYTE_ESCAPE.test(json)) json = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? escapeName(v) : v));
   // (One pass, not one per character: the JSON of a large image is tens of megabytes.)
-  return json.replace(/[<>\u2028\u2029]/g, (c) => SCRIPT_ESCAPES[c]!);
+  return stringifyShown(value).replace(/[<>\u2028\u2029]/g, (c) => SCRIPT_ESCAPES[c]!);
 }
 
 const SCRIPT_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '\u2028': '\\u2028', '\u2029': '\\u2029' };
