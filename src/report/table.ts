@@ -49,21 +49,52 @@ export function markdownTable(t: Columns): string {
 export function boxedTable(t: Columns): string {
   const numeric = new Set(t.numeric ?? []);
   const rows = [t.headers, ...t.rows];
-  const columns = Math.max(...rows.map((r) => r.length));
+  let columns = 0;
+  for (const r of rows) if (r.length > columns) columns = r.length;
   const widths = new Array<number>(columns).fill(0);
-  const split = rows.map((r) => Array.from({ length: columns }, (_, i) => String(r[i] ?? '').split('\n')));
-  for (const r of split) r.forEach((lines, i) => lines.forEach((l) => (widths[i] = Math.max(widths[i]!, visibleWidth(l)))));
+  // Each cell's text and width, measured once: a cell of one line (nearly all) as a string and a
+  // number, one of several as their arrays. (An array per cell and each width measured twice
+  // were most of the time of a table of 120,000 rows.)
+  // (Filled by push: `new Array(n)` of more than 100,000 is a dictionary in V8.)
+  const text: Array<string | string[]> = [];
+  const width: Array<number | number[]> = [];
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    for (let i = 0; i < columns; i++) {
+      const s = String(row[i] ?? '');
+      if (s.includes('\n')) {
+        const lines = s.split('\n');
+        const ws = lines.map(visibleWidth);
+        text.push(lines);
+        width.push(ws);
+        for (const w of ws) if (w > widths[i]!) widths[i] = w;
+      } else {
+        const w = visibleWidth(s);
+        text.push(s);
+        width.push(w);
+        if (w > widths[i]!) widths[i] = w;
+      }
+    }
+  }
   const rule = (left: string, mid: string, right: string) => left + widths.map((w) => '─'.repeat(w + 2)).join(mid) + right;
   const out = [rule('┌', '┬', '┐')];
-  for (const r of split) {
-    const height = Math.max(...r.map((lines) => lines.length));
-    for (let k = 0; k < height; k++) {
-      const cells = r.map((lines, i) => {
-        const text = lines[k] ?? '';
-        const pad = ' '.repeat(widths[i]! - visibleWidth(text));
-        return ` ${numeric.has(i) ? pad + text : text + pad} `;
-      });
-      out.push(`│${cells.join('│')}│`);
+  for (let r = 0; r < rows.length; r++) {
+    let height = columns === 0 ? 0 : 1;
+    for (let i = 0; i < columns; i++) {
+      const x = text[r * columns + i]!;
+      if (typeof x !== 'string' && x.length > height) height = x.length;
+    }
+    for (let line = 0; line < height; line++) {
+      let s = '│';
+      for (let i = 0; i < columns; i++) {
+        const k = r * columns + i;
+        const x = text[k]!;
+        const cell = typeof x === 'string' ? (line === 0 ? x : '') : x[line] ?? '';
+        const w = typeof x === 'string' ? (line === 0 ? (width[k] as number) : 0) : (width[k] as number[])[line] ?? 0;
+        const pad = ' '.repeat(widths[i]! - w);
+        s += ` ${numeric.has(i) ? pad + cell : cell + pad} │`;
+      }
+      out.push(s);
     }
   }
   out.push(rule('└', '┴', '┘'));

@@ -92,8 +92,19 @@ export function charWidth(cp: number): number {
 
 /** Columns a string takes on a terminal (what docker's tabwriter pads by). */
 export function displayWidth(s: string): number {
+  // By code units, a character at a time only past the first wide range (U+1100): the string
+  // iterator made a string of each character, for every cell of every table.
   let w = 0;
-  for (const c of s) w += charWidth(c.codePointAt(0)!);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x1100) {
+      w++;
+      continue;
+    }
+    const cp = s.codePointAt(i)!;
+    if (cp > 0xffff) i++;
+    w += charWidth(cp);
+  }
   return w;
 }
 
