@@ -66,8 +66,8 @@ export class TimelineRecorder {
   /**
    * The directory part of the last path given to id() and its node: a layer's changes come sorted
    * by path, a directory's together, so that most paths are found from their parent's node
-   * rather than from the root (on an image of 200,000 files, a walk from the root for each was a
-   * tenth of `report`'s time).
+   * rather than from the root (on an image of 318,000 tar entries, walks from the root here and
+   * in lookup() were 0.3 s of `report`'s 5.5 s in a profile).
    */
   private lastDir = '';
   private lastDirId = 0;

@@ -53,9 +53,9 @@ export function boxedTable(t: Columns): string {
   for (const r of rows) if (r.length > columns) columns = r.length;
   const widths = new Array<number>(columns).fill(0);
   // Each cell's text and width, measured once: a cell of one line (nearly all) as a string and a
-  // number, one of several as their arrays. (An array per cell and each width measured twice
-  // were most of the time of a table of 120,000 rows.)
-  // (Filled by push: `new Array(n)` of more than 100,000 is a dictionary in V8.)
+  // number, one of several as their arrays (an array per cell and each width measured twice were
+  // most of the time of a table of 120,000 rows). Filled by push: V8 makes `new Array(n)` of more
+  // than 100,000 a dictionary.
   const text: Array<string | string[]> = [];
   const width: Array<number | number[]> = [];
   for (let r = 0; r < rows.length; r++) {
