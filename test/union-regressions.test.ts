@@ -196,4 +196,13 @@ describe('what a layer reports it changed', () => {
     const again = await stack(tar().dir('d/').file('d/f', 'one'), tar().dir('d/').file('d/f', 'two'));
     expect(again.changeSets[1]!.changes.map((c) => c.path)).toEqual(['/d/f']);
   });
+
+  // The changes are sorted as their paths' bytes are (sort in the C locale), which JavaScript's
+  // own comparison of strings gives only for ASCII: U+FF21 is EF BC A1 in UTF-8, before an emoji's
+  // F0 (its UTF-16 units, D83D DE00, come first), and a raw byte 0xff (U+DCFF here) is last.
+  it('are in the byte order of their paths, past ASCII too', async () => {
+    const raw = Buffer.concat([Buffer.from('a/'), Buffer.from([0xff])]);
+    const { changeSets } = await stack(tar().file('a/z', 'z').file('a/\u{1F600}', 'e').file(raw, 'r').file('a/\uFF21', 'f').file('a/b', 'b'));
+    expect(changeSets[0]!.changes.map((c) => c.path)).toEqual(['/a', '/a/b', '/a/z', '/a/\uFF21', '/a/\u{1F600}', '/a/\udcff']);
+  });
 });
