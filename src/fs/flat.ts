@@ -46,14 +46,24 @@ export function directorySizes(root: FsNode): Map<FsNode, number> {
  * paths sorted bytewise (the first names the group, as `hardlink_group` of the goldens does).
  */
 export function hardlinkGroups(root: FsNode): Map<number, string[]> {
-  // Count first, so that paths are kept only for the few inodes that have more than one.
+  // Two paths share an inode only through a hard link entry, and the node it made says so: the
+  // inodes of those first (usually none, or a few), then a count of their paths, so that paths
+  // are kept only for the inodes that have more than one (a count of every file's inode was a
+  // map entry per file of the image).
+  const linked = new Set<number>();
+  const findLinks = (n: FsNode) => {
+    if (n.type === 'file' && n.hardlink && n.inode !== 0) linked.add(n.inode);
+    if (n.children) n.children.forEach(findLinks);
+  };
+  findLinks(root);
+  const groups = new Map<number, string[]>();
+  if (linked.size === 0) return groups;
   const counts = new Map<number, number>();
   const count = (n: FsNode) => {
-    if (n.type === 'file' && n.inode !== 0) counts.set(n.inode, (counts.get(n.inode) ?? 0) + 1);
-    if (n.children) for (const c of n.children.values()) count(c);
+    if (n.type === 'file' && linked.has(n.inode)) counts.set(n.inode, (counts.get(n.inode) ?? 0) + 1);
+    if (n.children) n.children.forEach(count);
   };
   count(root);
-  const groups = new Map<number, string[]>();
   for (const [inode, k] of counts) if (k > 1) groups.set(inode, []);
   if (groups.size === 0) return groups;
   const collect = (n: FsNode, path: string) => {

@@ -10,11 +10,21 @@ import { humanSize } from './units.js';
 
 /** `drwxr-xr-x`, with s/S and t/T for setuid, setgid and sticky. */
 export function modeString(type: string, mode: number): string {
-  const t = { dir: 'd', symlink: 'l', char: 'c', block: 'b', fifo: 'p' }[type] ?? '-';
-  const rwx = (bits: number, special: boolean, ch: string) =>
-    (bits & 4 ? 'r' : '-') + (bits & 2 ? 'w' : '-') + (special ? (bits & 1 ? ch : ch.toUpperCase()) : bits & 1 ? 'x' : '-');
-  return t + rwx((mode >> 6) & 7, (mode & 0o4000) !== 0, 's') + rwx((mode >> 3) & 7, (mode & 0o2000) !== 0, 's') + rwx(mode & 7, (mode & 0o1000) !== 0, 't');
+  const t = TYPE_CHAR[type] ?? '-';
+  // Made once for each of the few kinds and modes an image holds (a listing has a line per path).
+  const key = t + (mode & 0o7777);
+  let text = MODE_TEXT.get(key);
+  if (text === undefined) {
+    const rwx = (bits: number, special: boolean, ch: string) =>
+      (bits & 4 ? 'r' : '-') + (bits & 2 ? 'w' : '-') + (special ? (bits & 1 ? ch : ch.toUpperCase()) : bits & 1 ? 'x' : '-');
+    text = t + rwx((mode >> 6) & 7, (mode & 0o4000) !== 0, 's') + rwx((mode >> 3) & 7, (mode & 0o2000) !== 0, 's') + rwx(mode & 7, (mode & 0o1000) !== 0, 't');
+    MODE_TEXT.set(key, text);
+  }
+  return text;
 }
+
+const TYPE_CHAR: Record<string, string> = { dir: 'd', symlink: 'l', char: 'c', block: 'b', fifo: 'p' };
+const MODE_TEXT = new Map<string, string>();
 
 const MARK: Record<string, string> = { added: '+', modified: '~', removed: '-' };
 
