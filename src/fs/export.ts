@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { Budget, resolveLimits, type Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
 import { scanLayer } from '../layer/scan.js';
-import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeaderInput } from '../layer/tar-writer.js';
+import { END_OF_ARCHIVE, encodeHeader, paddingLength, type TarHeaderInput } from '../layer/tar-writer.js';
 import type { FsNode } from './node.js';
 import { comparePaths } from './path.js';
 import type { Union } from './union.js';
@@ -130,8 +130,9 @@ export async function exportUnion(union: Union, layers: Layer[], out: Writable, 
             // Content shorter than the union recorded (a layer changed under --no-verify) is
             // padded so that the archive stays well-formed.
             if (written < size) writer.zeros(size - written);
-            writer.write(padding(size));
-            bytes += size + padding(size).length;
+            const pad = paddingLength(size);
+            writer.zeros(pad);
+            bytes += size + pad;
           },
         };
       },

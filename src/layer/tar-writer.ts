@@ -23,10 +23,17 @@ export interface TarHeaderInput {
 
 const TYPEFLAG: Record<TarHeaderInput['type'], string> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
 
+/** `value` in octal, zero-padded, and a NUL, in the `len` bytes at `offset`; false (nothing written) where it does not fit. */
 function octal(buf: Buffer, offset: number, len: number, value: number): boolean {
-  const text = Math.max(0, Math.floor(value)).toString(8);
-  if (text.length > len - 1) return false;
-  buf.write(text.padStart(len - 1, '0') + '\0', offset, len, 'latin1');
+  let v = Math.max(0, Math.floor(value));
+  const digits = len - 1;
+  if (v >= 8 ** digits) return false;
+  // The digits written in place, last first (a string made and encoded per field before).
+  for (let i = offset + digits - 1; i >= offset; i--) {
+    buf[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
+  buf[offset + digits] = 0;
   return true;
 }
 
@@ -49,7 +56,8 @@ function asciiStandIn(b: Buffer, max: number): string {
 }
 
 function rawHeader(h: { name: string; mode: number; uid: number; gid: number; size: number; mtime: number; typeflag: string; linkname: string; devMajor: number; devMinor: number }): Buffer {
-  const b = Buffer.alloc(BLOCK);
+  // (From Node's pool of small buffers, then zeroed: alloc() makes a memory block of its own per header.)
+  const b = Buffer.allocUnsafe(BLOCK).fill(0);
   b.write(h.name, 0, 100, 'latin1');
   octal(b, 100, 8, h.mode & 0o7777);
   octal(b, 108, 8, h.uid);
@@ -68,11 +76,22 @@ function rawHeader(h: { name: string; mode: number; uid: number; gid: number; si
   return b;
 }
 
+/** Printable ASCII: a name ustar holds as it is, whose bytes are its characters. */
+const PORTABLE = /^[\x20-\x7e]*$/;
+
 /** The header block(s) for one entry: a PAX header first when needed. Content and padding follow separately. */
 export function encodeHeader(e: TarHeaderInput): Buffer {
+  const path = e.type === 'dir' && !e.path.endsWith('/') ? `${e.path}/` : e.path;
+  const link = e.linkname ?? '';
+  const fits = (v: number, digits: number) => v >= 0 && v < 8 ** digits;
+  // Nearly every entry: names of printable ASCII that fit, numbers that fit, no xattrs. Its header
+  // is the ustar fields alone, written without the names' byte forms.
+  if (path.length <= 100 && link.length <= 100 && PORTABLE.test(path) && PORTABLE.test(link) && fits(e.uid, 7) && fits(e.gid, 7) && fits(e.size, 11) && fits(e.mtime, 11) && !(e.xattrs && e.xattrs.size > 0)) {
+    return rawHeader({ name: path, mode: e.mode, uid: e.uid, gid: e.gid, size: e.size, mtime: e.mtime, typeflag: TYPEFLAG[e.type], linkname: link, devMajor: e.devMajor ?? 0, devMinor: e.devMinor ?? 0 });
+  }
   const pax: Buffer[] = [];
-  const nameBytes = encodeName(e.type === 'dir' && !e.path.endsWith('/') ? `${e.path}/` : e.path);
-  const linkBytes = encodeName(e.linkname ?? '');
+  const nameBytes = encodeName(path);
+  const linkBytes = encodeName(link);
   if (!isUtf8(nameBytes) || !isUtf8(linkBytes)) pax.push(paxRecord('hdrcharset', Buffer.from('BINARY')));
   let name = nameBytes.toString('latin1');
   if (!isPortable(nameBytes, 100)) {
@@ -84,7 +103,6 @@ export function encodeHeader(e: TarHeaderInput): Buffer {
     pax.push(paxRecord('linkpath', linkBytes));
     linkname = '';
   }
-  const fits = (v: number, digits: number) => v >= 0 && v < 8 ** digits;
   if (!fits(e.uid, 7)) pax.push(paxRecord('uid', Buffer.from(String(e.uid))));
   if (!fits(e.gid, 7)) pax.push(paxRecord('gid', Buffer.from(String(e.gid))));
   if (!fits(e.size, 11)) pax.push(paxRecord('size', Buffer.from(String(e.size))));
@@ -108,8 +126,13 @@ export function encodeHeader(e: TarHeaderInput): Buffer {
   return Buffer.concat([paxHeader, body, padding(body.length), header]);
 }
 
-export function padding(size: number): Buffer {
-  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+/** The zeros after `size` bytes of content, to the end of their last block. */
+export function paddingLength(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+function padding(size: number): Buffer {
+  return Buffer.alloc(paddingLength(size));
 }
 
 /** Two zero blocks end an archive. */
