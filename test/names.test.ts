@@ -80,6 +80,22 @@ describe('decoding and encoding names', () => {
     const [e] = entries(Buffer.concat([h, Buffer.alloc(1024)]));
     expect([e!.path, e!.linkname]).toEqual([decodeName(CAFE), decodeName(FF)]);
   });
+
+  it('writes ustar numbers at their fields’ widths, and leaves a field that cannot hold its number empty', () => {
+    // Each number at the largest its octal field holds (7 digits, 11 for size and mtime), and a
+    // device major one past it: ustar has no room for it and no PAX record carries it, so the
+    // field stays zero rather than holding its low digits.
+    const max7 = 8 ** 7 - 1;
+    const h = encodeHeader({ path: 'dev/x', type: 'char', mode: 0o7777, uid: max7, gid: 1, size: 0, mtime: 8 ** 11 - 1, devMajor: 8 ** 7, devMinor: max7 });
+    expect(h.length).toBe(512);
+    expect(h.subarray(100, 108).toString('latin1')).toBe('0007777\0');
+    expect(h.subarray(108, 116).toString('latin1')).toBe('7777777\0');
+    expect(h.subarray(136, 148).toString('latin1')).toBe('77777777777\0');
+    expect(h.subarray(329, 337).equals(Buffer.alloc(8))).toBe(true);
+    expect(h.subarray(337, 345).toString('latin1')).toBe('7777777\0');
+    const [e] = entries(Buffer.concat([h, Buffer.alloc(1024)]));
+    expect([e!.path, e!.type, e!.mode, e!.uid, e!.gid, e!.mtime, e!.devMajor, e!.devMinor]).toEqual(['dev/x', 'char', 0o7777, max7, 1, 8 ** 11 - 1, 0, max7]);
+  });
 });
 
 describe('an image whose names are not UTF-8', () => {
