@@ -372,6 +372,22 @@ describe('damaged headers', () => {
     }
   });
 
+  it('refuses a header whose number field is not a number, as Go archive/tar does; an empty one is 0', () => {
+    // Read as NaN, an unreadable uid reached the listings, and export wrote it back as a PAX
+    // record ("uid=NaN") that no tar, this one included, reads.
+    const at = (offset: number) => tar().file('a', 'abc').raw({ name: 'b', patch: [{ offset, bytes: Buffer.from('zz\0') }] }).build();
+    for (const [offset, field] of [[100, 'mode'], [108, 'uid'], [116, 'gid'], [136, 'mtime'], [329, 'device number'], [337, 'device number']] as const) {
+      const e = failure(() => read(at(offset)));
+      expect(e.kind).toBe('format');
+      expect(e.message).toBe(`tar header at byte 1024 has an invalid ${field}`);
+    }
+    // Empty fields (NULs or spaces) are 0, and a v7 header's padding where ustar has device fields is not read.
+    const empty = tar().raw({ name: 'c', patch: [{ offset: 108, bytes: Buffer.alloc(8) }, { offset: 329, bytes: Buffer.from('        ') }] }).build();
+    expect(read(empty).entries.map((e) => [e.uid, e.devMajor])).toEqual([[0, 0]]);
+    const v7 = tar().raw({ name: 'd', format: 'v7', patch: [{ offset: 329, bytes: Buffer.from('zz\0') }] }).build();
+    expect(read(v7).entries.map((e) => e.path)).toEqual(['d']);
+  });
+
   it('notices a single flipped byte in a header', () => {
     const archive = tar().file('a', 'abc').file('b', 'def').build();
     archive[1024 + 10] = archive[1024 + 10]! ^ 0x01;

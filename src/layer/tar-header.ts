@@ -183,19 +183,31 @@ export function parseHeader(b: Buffer, at: number, where: { file?: string; membe
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new LayerlensError('format', `tar header at byte ${offset} has an invalid size`, where);
   }
+  const mode = parseNumeric(b, at + 100, 8);
+  const uid = parseNumeric(b, at + 108, 8);
+  const gid = parseNumeric(b, at + 116, 8);
+  const mtime = parseNumeric(b, at + 136, 12);
+  // A v7 header has no device fields: those bytes are padding there.
+  const devMajor = format === 'v7' ? 0 : parseNumeric(b, at + 329, 8);
+  const devMinor = format === 'v7' ? 0 : parseNumeric(b, at + 337, 8);
+  // A number field that is not a number (an empty one reads as 0) makes the header unreadable,
+  // as Go's archive/tar (containerd, umoci) finds it: read as NaN, it reached the listings, and
+  // export wrote it back as a PAX record no tar reads.
+  const bad = Number.isNaN(mode) ? 'mode' : Number.isNaN(uid) ? 'uid' : Number.isNaN(gid) ? 'gid' : Number.isNaN(mtime) ? 'mtime' : Number.isNaN(devMajor) || Number.isNaN(devMinor) ? 'device number' : undefined;
+  if (bad !== undefined) throw new LayerlensError('format', `tar header at byte ${offset} has an invalid ${bad}`, where);
   const header: RawHeader = {
     name,
-    mode: parseNumeric(b, at + 100, 8) & 0o7777,
-    uid: parseNumeric(b, at + 108, 8),
-    gid: parseNumeric(b, at + 116, 8),
+    mode: mode & 0o7777,
+    uid,
+    gid,
     size,
-    mtime: parseNumeric(b, at + 136, 12),
+    mtime,
     typeflag,
     linkname: cString(b, at + 157, 100),
     uname: cText(b, at + 265, 32),
     gname: cText(b, at + 297, 32),
-    devMajor: parseNumeric(b, at + 329, 8),
-    devMinor: parseNumeric(b, at + 337, 8),
+    devMajor,
+    devMinor,
     format,
   };
   if (format === 'gnu' && typeflag === 'S') {

@@ -23,9 +23,14 @@ export interface TarHeaderInput {
 
 const TYPEFLAG: Record<TarHeaderInput['type'], string> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
 
-/** `value` in octal, zero-padded, and a NUL, in the `len` bytes at `offset`; false (nothing written) where it does not fit. */
+/**
+ * `value` in octal, zero-padded, and a NUL, in the `len` bytes at `offset`; false (nothing
+ * written) where it does not fit. A negative value, or no number at all (a device number a
+ * crafted header left unreadable), is written as 0.
+ */
 function octal(buf: Buffer, offset: number, len: number, value: number): boolean {
-  let v = Math.max(0, Math.floor(value));
+  let v = Math.floor(value);
+  if (!(v > 0)) v = 0;
   const digits = len - 1;
   if (v >= 8 ** digits) return false;
   // The digits written in place, last first (a string made and encoded per field before).
