@@ -204,18 +204,18 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
     entry: (e, sha256, content): ((sha256: string) => void) | ContentSink | void => {
       const nodes: Array<FsNode | undefined> = targets.map((t) => t.applier.add(e));
       if (e.type !== 'file') return;
+      const setDigest = (d: string | undefined) => {
+        if (d === undefined) return;
+        for (const n of nodes) if (n) n.digest = d;
+      };
       if (sha256 !== undefined) {
         // Read by a worker: the digest is here, and the content if its name was one to keep.
-        for (const n of nodes) if (n) n.digest = sha256;
+        setDigest(sha256);
         if (content === undefined) return;
         const path = joinPath(splitPath(e.path));
         if (options.keep!(path, e.size)) keepContent(e, nodes, path, content);
         return;
       }
-      const setDigest = (d: string | undefined) => {
-        if (d === undefined) return;
-        for (const n of nodes) if (n) n.digest = d;
-      };
       if (!options.keep || e.size > maxKeep) return setDigest;
       const path = joinPath(splitPath(e.path));
       if (!options.keep(path, e.size)) return setDigest;

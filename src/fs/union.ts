@@ -356,12 +356,16 @@ export class LayerApplier {
   private parentDepth = 0;
   private parentLevels = 0;
 
-  /** Record a node the layer is about to change (`existed`: it was there before), once. */
-  private touch(node: FsNode, existed: boolean): Touch {
+  /**
+   * Record a node the layer is about to change (`existed`: it was there before), once. What it
+   * was is a copy of its fields, or with `leaving` the node itself: a node taken out of the tree
+   * is never changed again (a copy was made for each of manyfiles' 63,000 whiteouts).
+   */
+  private touch(node: FsNode, existed: boolean, leaving = false): Touch {
     if (!this.track) return this.scratch;
     let t = this.byNode.get(node);
     if (!t) {
-      t = { before: existed ? snapshot(node) : null, after: node, size: 0 };
+      t = { before: existed ? (leaving ? node : snapshot(node)) : null, after: node, size: 0 };
       this.byNode.set(node, t);
     }
     return t;
@@ -373,13 +377,7 @@ export class LayerApplier {
       node.parent!.children!.delete(node.name);
       return;
     }
-    // What it was is the node itself: once out of the tree, nothing changes it again (a copy of
-    // its fields, as touch() takes, was made for each of manyfiles' 63,000 whiteouts).
-    let t = this.byNode.get(node);
-    if (!t) {
-      t = { before: node, after: node, size: 0 };
-      this.byNode.set(node, t);
-    }
+    const t = this.touch(node, true, true);
     let paths = 1;
     let bytes = node.type === 'file' ? node.size : 0;
     for (const d of node.descendants()) {
