@@ -19,7 +19,7 @@ import { formatPlatform } from '../image/platform.js';
 import { alignHistory } from '../image/history.js';
 import { hardlinkGroups, listedLinkTarget, listedType, type FlatType } from '../fs/flat.js';
 import type { FsNode } from '../fs/node.js';
-import { comparePaths } from '../fs/path.js';
+import { childPath, comparePaths } from '../fs/path.js';
 import type { Union } from '../fs/union.js';
 import { pathMatcher, type PathMatcher } from '../fs/glob.js';
 import { diffPackages, type DatabaseContent, type PackagesDiff } from './packages.js';
@@ -383,10 +383,6 @@ function fileChanges(x: FsNode, y: FsNode, sx: FileState, sy: FileState, semanti
   return r;
 }
 
-function child(path: string, name: string): string {
-  return path === '/' ? `/${name}` : `${path}/${name}`;
-}
-
 export function filesDiff(ua: Union, ub: Union, options: { semantic?: boolean; ignore?: PathMatcher } = {}): FilesDiff {
   const semantic = !!options.semantic;
   const ignore = options.ignore ?? (() => false);
@@ -398,7 +394,11 @@ export function filesDiff(ua: Union, ub: Union, options: { semantic?: boolean; i
   const sb: Side = { groups: hardlinkGroups(ub.root) };
   const all = (n: FsNode, path: string, side: Side, into: FileRecord[]) => {
     into.push({ path, ...state(n, path, side) });
-    if (n.children) for (const [name, c] of n.children) if (!ignore(child(path, name))) all(c, child(path, name), side, into);
+    if (!n.children) return;
+    for (const [name, c] of n.children) {
+      const p = childPath(path, name);
+      if (!ignore(p)) all(c, p, side, into);
+    }
   };
   const walk = (x: FsNode, y: FsNode, path: string) => {
     const sx = state(x, path, sa);
@@ -409,7 +409,7 @@ export function filesDiff(ua: Union, ub: Union, options: { semantic?: boolean; i
     const ky = y.children;
     if (kx) {
       for (const [name, cx] of kx) {
-        const p = child(path, name);
+        const p = childPath(path, name);
         if (ignore(p)) continue;
         const cy = ky?.get(name);
         if (cy) walk(cx, cy, p);
@@ -418,7 +418,7 @@ export function filesDiff(ua: Union, ub: Union, options: { semantic?: boolean; i
     }
     if (ky) {
       for (const [name, cy] of ky) {
-        const p = child(path, name);
+        const p = childPath(path, name);
         if (ignore(p) || kx?.has(name)) continue;
         all(cy, p, sb, added);
       }

@@ -7,6 +7,7 @@
 // and the output says so. Pure functions: the caller hands in the databases' bytes.
 import type { FsNode } from '../fs/node.js';
 import type { PathMatcher } from '../fs/glob.js';
+import { childPath } from '../fs/path.js';
 import { parseRpmBerkeley, rpmVersion } from './rpmdb.js';
 
 export type Ecosystem = 'deb' | 'apk' | 'rpm' | 'npm' | 'python';
@@ -78,7 +79,7 @@ export function findDatabases(root: FsNode, ignore?: PathMatcher): DatabaseFile[
   const walk = (n: FsNode, path: string) => {
     if (!n.children) return;
     for (const [name, c] of n.children) {
-      const p = path === '/' ? `/${name}` : `${path}/${name}`;
+      const p = childPath(path, name);
       if (ignore?.(p)) continue;
       if (c.type === 'dir') walk(c, p);
       else if (c.type === 'file') {

@@ -3,7 +3,7 @@
 import { describeChange, type ChangeSet } from '../fs/changes.js';
 import { directorySizes, hardlinkGroups, listedLinkTarget, listedType } from '../fs/flat.js';
 import type { FsNode } from '../fs/node.js';
-import { comparePaths } from '../fs/path.js';
+import { childPath, comparePaths } from '../fs/path.js';
 
 export interface TreeNodeView {
   name: string;
@@ -69,7 +69,7 @@ export function treeView(start: FsNode, options: TreeViewOptions = {}): TreeNode
         if (count > 0) v.truncated = count;
       } else {
         const kids: TreeNodeView[] = [];
-        for (const [name, c] of n.children!) kids.push(build(c, path === '/' ? `/${name}` : `${path}/${name}`, depth + 1));
+        for (const [name, c] of n.children!) kids.push(build(c, childPath(path, name), depth + 1));
         kids.push(...removed);
         v.children = sortKids(kids);
       }

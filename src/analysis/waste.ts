@@ -6,7 +6,7 @@
 // final tree: one walk of the tree, one sort of the hidden copies.
 import { META_MODE, META_MTIME, META_OWNER, META_XATTRS, REMOVED_VIA, contentKey, type HideReason, type WasteLedger } from '../fs/ledger.js';
 import type { FsNode } from '../fs/node.js';
-import { comparePaths } from '../fs/path.js';
+import { childPath, comparePaths } from '../fs/path.js';
 import type { Union } from '../fs/union.js';
 import type { DiveMetrics } from './dive.js';
 
@@ -330,7 +330,7 @@ function duplicates(union: Union, exclude: ((path: string) => boolean) | undefin
       if (copies === undefined) return;
       let g = byDigest.get(n.digest);
       if (!g) byDigest.set(n.digest, (g = { sha256: Buffer.from(n.digest, 'latin1').toString('hex'), size: n.size, copies, savableBytes: n.size * (copies - 1), paths: [] }));
-      g.paths.push(dir === '/' ? `/${n.name}` : `${dir}/${n.name}`);
+      g.paths.push(childPath(dir, n.name));
     });
   }
   const groups = [...byDigest.values()];
@@ -348,8 +348,8 @@ function walkFiles(root: FsNode, exclude: ((path: string) => boolean) | undefine
   // (forEach: a Map's for...of makes an iterator result per child, 130,000 of them.)
   const walk = (dir: FsNode, path: string) =>
     dir.children!.forEach((n) => {
-      if (n.type === 'dir') walk(n, path === '/' ? `/${n.name}` : `${path}/${n.name}`);
-      else if (n.type === 'file' && !(exclude && exclude(path === '/' ? `/${n.name}` : `${path}/${n.name}`))) visit(n, path);
+      if (n.type === 'dir') walk(n, childPath(path, n.name));
+      else if (n.type === 'file' && !(exclude && exclude(childPath(path, n.name)))) visit(n, path);
     });
   walk(root, '/');
 }

@@ -8,7 +8,7 @@ import type { Layer } from '../image/model.js';
 import { scanLayer } from '../layer/scan.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingLength, type TarHeaderInput } from '../layer/tar-writer.js';
 import type { FsNode } from './node.js';
-import { comparePaths } from './path.js';
+import { childPath, comparePaths } from './path.js';
 import type { Union } from './union.js';
 import { writeWithBackpressure } from './write.js';
 
@@ -63,7 +63,7 @@ export async function exportUnion(union: Union, layers: Layer[], out: Writable, 
     } else if (n !== union.root) {
       others.push([path, n]);
     }
-    if (n.children) for (const [name, c] of n.children) walk(c, path === '/' ? `/${name}` : `${path}/${name}`);
+    if (n.children) for (const [name, c] of n.children) walk(c, childPath(path, name));
   };
   walk(union.root, '/');
 

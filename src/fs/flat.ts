@@ -1,6 +1,6 @@
 // The union as one record per path, sorted bytewise as the umoci goldens are.
 import type { FsNode } from './node.js';
-import { comparePaths } from './path.js';
+import { childPath, comparePaths } from './path.js';
 import type { Union } from './union.js';
 
 export type FlatType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
@@ -68,7 +68,7 @@ export function hardlinkGroups(root: FsNode): Map<number, string[]> {
   if (groups.size === 0) return groups;
   const collect = (n: FsNode, path: string) => {
     if (n.type === 'file') groups.get(n.inode)?.push(path);
-    if (n.children) for (const [name, c] of n.children) collect(c, path === '/' ? `/${name}` : `${path}/${name}`);
+    if (n.children) for (const [name, c] of n.children) collect(c, childPath(path, name));
   };
   collect(root, '/');
   for (const paths of groups.values()) paths.sort(comparePaths);
@@ -97,7 +97,7 @@ export function pathsBelow(start: FsNode): Array<[string, FsNode]> {
   const nodes: Array<[string, FsNode]> = [];
   const walk = (n: FsNode, path: string) => {
     nodes.push([path, n]);
-    if (n.children) for (const [name, c] of n.children) walk(c, path === '/' ? `/${name}` : `${path}/${name}`);
+    if (n.children) for (const [name, c] of n.children) walk(c, childPath(path, name));
   };
   walk(start, start.path);
   return nodes;

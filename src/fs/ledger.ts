@@ -12,7 +12,7 @@ import type { LayerEntry } from './entry.js';
 import type { FsNode } from './node.js';
 import type { BuildObserver, RemovedVia, UnionObserver } from './observe.js';
 import { NamePool, PagedFloat64, PagedInt32, PagedUint8 } from './paged.js';
-import { WHITEOUT_PREFIX, baseName, comparePaths, joinPath, splitPath } from './path.js';
+import { WHITEOUT_PREFIX, baseName, childPath, comparePaths, joinPath, splitPath } from './path.js';
 
 export type HideReason = 'overwritten' | 'metadata-only' | 'removed';
 
@@ -126,7 +126,7 @@ export class WasteLedger implements BuildObserver, UnionObserver {
 
   path(i: number): string {
     const dir = this.dirs[this.dirOf.get(i)]!;
-    return dir === '/' ? `/${this.name(i)}` : `${dir}/${this.name(i)}`;
+    return childPath(dir, this.name(i));
   }
 
   name(i: number): string {
@@ -214,7 +214,7 @@ export class WasteLedger implements BuildObserver, UnionObserver {
         return;
       }
       if (!n.children || n.children.size === 0) return;
-      const path = dir === '/' ? `/${n.name}` : `${dir}/${n.name}`;
+      const path = childPath(dir, n.name);
       for (const c of n.children.values()) visit(c, path);
     };
     visit(node, this.dirPath(node.parent!));
@@ -283,7 +283,7 @@ export class WasteLedger implements BuildObserver, UnionObserver {
 
   private excluded(dir: string, name: string): boolean {
     const exclude = this.options.exclude;
-    return exclude !== undefined && exclude(dir === '/' ? `/${name}` : `${dir}/${name}`);
+    return exclude !== undefined && exclude(childPath(dir, name));
   }
 
   /** Record a hidden regular file; returns its index, or -1 when its path is excluded. */

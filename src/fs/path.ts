@@ -89,6 +89,11 @@ export function joinPath(components: readonly string[]): string {
   return '/' + components.join('/');
 }
 
+/** The path of `name` in the directory at `dir` (an absolute, cleaned path: `/` for the root). */
+export function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
 /**
  * Bytewise comparison of the byte forms of two paths (the order of `sort` in the C locale and of
  * the goldens). ASCII is compared as it stands; from the first difference involving anything

@@ -17,7 +17,7 @@ import type { Change, ChangeReason, ChangeSet } from './changes.js';
 import type { LayerEntry } from './entry.js';
 import { FsNode, type NodeType } from './node.js';
 import type { UnionObserver } from './observe.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, baseName, comparePaths, hasParentKey, joinPath, parentEnd, splitPath } from './path.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, baseName, childPath, comparePaths, hasParentKey, joinPath, parentEnd, splitPath } from './path.js';
 
 interface Snapshot {
   type: NodeType;
@@ -618,7 +618,7 @@ export class LayerApplier {
           lastParent = node.parent;
           lastParentPath = lastParent.path;
         }
-        path = lastParentPath === '/' ? '/' + node.name : lastParentPath + '/' + node.name;
+        path = childPath(lastParentPath, node.name);
       }
       // (Most layers leave no path, and then no path string need be hashed.)
       const m = left.size === 0 ? undefined : left.get(path);
