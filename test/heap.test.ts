@@ -1,10 +1,14 @@
 // The command line caps the main thread's young generation, worker threads or not, and holds the
 // old generation's growth between full collections.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const HEAP = fileURLToPath(new URL('../dist/cli/heap.js', import.meta.url));
+const READERS = fileURLToPath(new URL('../dist/fs/readers.js', import.meta.url));
 
 /** new_space's size in MiB after many objects have survived, and again after a worker has started and more have. */
 function youngGenerationAfterLoad(capped: boolean): number[] {
@@ -43,6 +47,54 @@ describe('capYoungGeneration', () => {
     expect(youngGenerationAfterLoad(false)).toEqual([32, 32]);
     // At the cap, or one doubling past it where V8 grew again before the collection was reported.
     for (const size of youngGenerationAfterLoad(true)) expect(size).toBeLessThanOrEqual(8);
+  });
+
+  it('grows the young generation to the cap at once, or leaves it at V8\'s starting size when asked', () => {
+    const script = (growNow: boolean) => `
+      import v8 from 'node:v8';
+      const { capYoungGeneration } = await import(${JSON.stringify(HEAP)});
+      capYoungGeneration(${growNow});
+      console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576);
+    `;
+    const sizes = [true, false].map((growNow) => {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script(growNow)], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      return Number(r.stdout.trim());
+    });
+    expect(sizes[0]).toBe(4);
+    expect(sizes[1]).toBeLessThan(4);
+  });
+
+  it('holds while a reading thread starts, before this thread sees any event', () => {
+    // Making an isolate puts the growth factor back to V8's default; a reading thread stops the
+    // growth again as it starts. The main thread then loads without a turn of its event loop, as
+    // a busy one does, so nothing it listens to can help.
+    const script = (readerFlags: boolean) => `
+      import v8 from 'node:v8';
+      const { capYoungGeneration } = await import(${JSON.stringify(HEAP)});
+      const { setReaderV8Flags, takeReader } = await import(${JSON.stringify(READERS)});
+      capYoungGeneration();
+      if (!${readerFlags}) setReaderV8Flags([]);
+      const w = takeReader();
+      // Time for the thread to start (some 30-100 ms; a busy machine, more), without an event.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+      const kept = [];
+      for (let i = 0; i < 300000; i++) kept.push({ i, name: 'n' + i });
+      console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576);
+      await w.terminate();
+    `;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-heap-'));
+    const sizes = [true, false].map((readerFlags) => {
+      // A file, not -e: the reading thread would take --input-type from this process's arguments.
+      const file = path.join(dir, `reader-${readerFlags}.mjs`);
+      fs.writeFileSync(file, script(readerFlags));
+      const r = spawnSync(process.execPath, [file], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      return Number(r.stdout.trim());
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    // Without the reading thread's flags V8 grows it under this load (to 32 MiB).
+    expect(sizes).toEqual([4, 32]);
   });
 
   it("leaves a worker thread's young generation its own size: the cap's setting is the whole process's", () => {

@@ -9,13 +9,18 @@ import { splitPathRef } from '../source/select.js';
 /** The commands that read layers (through fs/layer-feed.ts). */
 const READS_LAYERS = new Set(['layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'ci', 'report', 'waste', 'diff']);
 
+/** Whether the command of a command line (`argv` as process.argv) reads layers. */
+export function readsLayers(argv: readonly string[]): boolean {
+  return READS_LAYERS.has(argv[2] ?? '');
+}
+
 /**
  * For a command line (`argv` as process.argv) whose command reads layers, start its reading
  * threads; whether it reads layers. The command line asks twice, in its prelude and in main():
  * threads already waiting mean its image has been sized, and it is not looked at again.
  */
 export function startReadersForCommand(argv: readonly string[]): boolean {
-  if (!READS_LAYERS.has(argv[2] ?? '')) return false;
+  if (!readsLayers(argv)) return false;
   if (earlyReaderCount() === 0) {
     const bytes = storedBytes(argv.slice(3));
     if (bytes > 0) startReadersEarly(bytes);

@@ -2,6 +2,7 @@
 // for a process that is layerlens and nothing else (the library leaves the process's settings alone).
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import { setReaderV8Flags } from '../fs/readers.js';
 
 /** The young generation's size (both semi-spaces) beyond which it may not grow. */
 const YOUNG_CAP = 4 * 1024 * 1024;
@@ -15,8 +16,10 @@ function setFlag(flag: string): void {
   }
 }
 
+const STOP_GROWTH = '--semi-space-growth-factor=1';
+
 function stopGrowth(): void {
-  setFlag('--semi-space-growth-factor=1');
+  setFlag(STOP_GROWTH);
 }
 
 /**
@@ -46,30 +49,44 @@ function youngSize(): number {
  * 16 or 32, in 245, 252 and 281 MB; interleaved runs); memory is the one that was over its
  * target on both kinds, so the cap stays at 4 MiB. (A cap growing with the old generation, an
  * eighth of it, gave manyfiles 3.10 s in 282 MB against 3.23 s in 245 MB.)
+ *
  * `--max-semi-space-size` is read only at start-up, but the growth factor is read each time V8
- * grows the space: so after each collection the size is looked at, and once it reaches the cap
- * growth is stopped (the reports of collections come between turns of the event loop, so it may
- * grow once more meanwhile). A worker thread's start-up puts the factor back to V8's default
- * (Node 20, measured: even a value given on the command line is lost), so it is stopped again as
- * each worker comes online.
+ * grows the space: the space is grown to the cap here and now (V8 grows it once enough of what
+ * it holds has survived; `growNow` false leaves it at V8's starting size), and growth stopped. Each new isolate puts the factor back to V8's
+ * default (Node 20, measured: even a value given on the command line is lost), so every reading
+ * thread stops it again as its first statement (fs/readers.ts setReaderV8Flags). Left to events
+ * (a collection reported, a thread online), it came too late: those wait for a turn of the event
+ * loop, and one turn of a busy main thread saw the space grow from 2 to 32 MiB (manyfiles: young
+ * generation at 4, 8, 16 and 32 MiB in 6, 3, 2 and 1 of 12 runs, peak 177-183, 183-189, 190-194
+ * and 214 MiB). Those events still stop it, for any other thread.
  */
-export function capYoungGeneration(): void {
-  let capped = false;
-  // Once capped, every later look sets the factor again (a cheap no-op unless something put it back).
-  const check = () => {
-    if (!capped && youngSize() < YOUNG_CAP) return;
-    capped = true;
-    stopGrowth();
-  };
-  new PerformanceObserver(check).observe({ entryTypes: ['gc'] });
+export function capYoungGeneration(growNow = true): void {
+  if (growNow) growYoungGeneration();
+  stopGrowth();
+  setReaderV8Flags([STOP_GROWTH]);
+  // Each later look sets the factor again (a cheap no-op unless something put it back).
+  new PerformanceObserver(stopGrowth).observe({ entryTypes: ['gc'] });
   // Read when an isolate is made: this thread's is made already, the workers' are not.
   sizeWorkers();
   process.on('worker', (worker) =>
     worker.once('online', () => {
       sizeWorkers();
-      if (capped) stopGrowth();
+      stopGrowth();
     }),
   );
+}
+
+/** The most this thread allocates to have V8 grow its young generation to YOUNG_CAP. */
+const GROW_BUDGET = 32 * 1024 * 1024;
+
+/**
+ * Grow this thread's young generation to YOUNG_CAP: V8 grows it after a collection once more
+ * bytes have survived since it last grew than the space holds, so arrays are kept until it has
+ * (some 1.2 MB in 3-4 ms here). Bounded, for a V8 that would grow it otherwise.
+ */
+function growYoungGeneration(): void {
+  const kept: number[][] = [];
+  for (let bytes = 0; youngSize() < YOUNG_CAP && bytes < GROW_BUDGET; bytes += 64 * 1024) kept.push(new Array<number>(8 * 1024));
 }
 
 /**

@@ -3,10 +3,11 @@
 // starts), then, for a command that reads layers, the reading threads (early.ts), which boot
 // while the rest of the program loads. The build bundles this apart from run.ts, so that it runs
 // before that larger file is even parsed (fs/readers.ts hands the threads over).
-import { startReadersForCommand } from './early.js';
+import { readsLayers, startReadersForCommand } from './early.js';
 import { boundOldGeneration, capYoungGeneration, limitInlining } from './heap.js';
 
-capYoungGeneration();
+// (A command that reads no layers keeps a small heap: its young generation is not grown first.)
+capYoungGeneration(readsLayers(process.argv));
 boundOldGeneration();
 limitInlining();
 startReadersForCommand(process.argv);

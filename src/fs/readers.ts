@@ -9,6 +9,18 @@ import { workerScript } from '../layer/threads.js';
 const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 const MAX_WORKERS = 4;
 const EARLY = Symbol.for('layerlens.earlyReaders');
+const FLAGS = Symbol.for('layerlens.readerV8Flags');
+
+type Shared = { [EARLY]?: Worker[]; [FLAGS]?: readonly string[] };
+
+/**
+ * V8 flags each reading thread sets as it starts, before anything else: the command line's
+ * (cli/heap.ts), which owns its process; the library sets none. Kept on the process's global
+ * object, as the early threads are, for both bundled copies of this module.
+ */
+export function setReaderV8Flags(flags: readonly string[]): void {
+  (globalThis as Shared)[FLAGS] = flags;
+}
 
 /**
  * Threads to read `layers` layers holding `storedBytes` with: LAYERLENS_WORKERS if set (0 =
@@ -27,7 +39,8 @@ export function readerCount(storedBytes: number, layers: number): number {
 /** A reading thread, with a small nursery: what it allocates dies young (entries, chunk views). */
 function newReader(): Worker {
   // V8 would grow a nursery to 32 MiB under load; 4 MiB is 8 MiB less at the peak on gzip.
-  return new Worker(workerScript(import.meta.url, 'scan-worker.js', 'fs'), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  const v8Flags = (globalThis as Shared)[FLAGS] ?? [];
+  return new Worker(workerScript(import.meta.url, 'scan-worker.js', 'fs'), { resourceLimits: { maxYoungGenerationSizeMb: 4 }, workerData: { v8Flags } });
 }
 
 /**
@@ -36,7 +49,7 @@ function newReader(): Worker {
  * which the build bundles apart from the rest of the program, so two copies of this module hand
  * out the same threads.
  */
-const early: Worker[] = ((globalThis as { [EARLY]?: Worker[] })[EARLY] ??= []);
+const early: Worker[] = ((globalThis as Shared)[EARLY] ??= []);
 
 /**
  * Start the threads that will read an image of `storedBytes` before it is opened: a thread takes

@@ -2,7 +2,8 @@
 // from where it lies (the file descriptor is the process's, shared by every thread), checks its
 // digest and diff_id, decompresses, parses the tar and hashes each regular file, and posts the
 // entries back in batches (fs/entry-batch.ts). See fs/layer-feed.ts for the other side.
-import { parentPort } from 'node:worker_threads';
+import v8 from 'node:v8';
+import { parentPort, workerData } from 'node:worker_threads';
 import { LayerlensError } from '../image/errors.js';
 import { Budget, type Limits } from '../image/limits.js';
 import type { BlobLocation, Layer } from '../image/model.js';
@@ -64,6 +65,10 @@ const FLUSH_ENTRIES = 256;
  * collecting everything after each layer instead cost 0.4 s of CPU there).
  */
 const batcher = new EntryBatcher();
+
+// The flags the starting thread asks for (fs/readers.ts setReaderV8Flags), first: making this
+// thread's isolate has just put one of the command line's back to V8's default (cli/heap.ts).
+for (const flag of (workerData as { v8Flags?: readonly string[] } | null)?.v8Flags ?? []) v8.setFlagsFromString(flag);
 
 // V8 takes it that no ArrayBuffer is ever detached, until one is: then it throws away every
 // optimized function that reads a typed array. The first batch posted detaches three buffers
