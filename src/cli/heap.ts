@@ -52,19 +52,20 @@ function youngSize(): number {
  *
  * `--max-semi-space-size` is read only at start-up, but the growth factor is read each time V8
  * grows the space: the space is grown to the cap here and now (V8 grows it once enough of what
- * it holds has survived; `growNow` false leaves it at V8's starting size), and growth stopped. Each new isolate puts the factor back to V8's
- * default (Node 20, measured: even a value given on the command line is lost), so every reading
- * thread stops it again as its first statement (fs/readers.ts setReaderV8Flags). Left to events
- * (a collection reported, a thread online), it came too late: those wait for a turn of the event
- * loop, and one turn of a busy main thread saw the space grow from 2 to 32 MiB (manyfiles: young
- * generation at 4, 8, 16 and 32 MiB in 6, 3, 2 and 1 of 12 runs, peak 177-183, 183-189, 190-194
- * and 214 MiB). Those events still stop it, for any other thread.
+ * it holds has survived; `growNow` false leaves it at V8's starting size), and growth stopped.
+ * Each new isolate puts the factor back to V8's default (Node 20, measured: even a value given
+ * on the command line is lost), so every reading thread stops it again as its first statement
+ * (fs/readers.ts setReaderV8Flags). Left to events (a collection reported, a thread online), it
+ * came too late: those wait for a turn of the event loop, and one turn of a busy main thread saw
+ * the space grow from 2 to 32 MiB (manyfiles: young generation at 4, 8, 16 and 32 MiB in 6, 3, 2
+ * and 1 of 12 runs, peak 177-183, 183-189, 190-194 and 214 MiB). Those events still stop it,
+ * for any other thread.
  */
 export function capYoungGeneration(growNow = true): void {
   if (growNow) growYoungGeneration();
   stopGrowth();
   setReaderV8Flags([STOP_GROWTH]);
-  // Each later look sets the factor again (a cheap no-op unless something put it back).
+  // Set again at each collection reported (a cheap no-op unless something put it back).
   new PerformanceObserver(stopGrowth).observe({ entryTypes: ['gc'] });
   // Read when an isolate is made: this thread's is made already, the workers' are not.
   sizeWorkers();
