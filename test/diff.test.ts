@@ -10,7 +10,7 @@ import { DATABASE_NAMES, databaseKind, isReadable, parseApkInstalled, parseDpkgS
 import { isBerkeleyHash, parseRpmBerkeley, rpmVersion } from '../src/analysis/rpmdb.js';
 import { diffImagePair } from '../src/cli/diff.js';
 import { readContents } from '../src/fs/cat.js';
-import { buildUnionPair } from '../src/fs/pair.js';
+import { DEFAULT_MAX_KEEP, buildUnionPair } from '../src/fs/pair.js';
 import { openImage } from '../src/source/open-image.js';
 import { parseJson, run } from './helpers/cli.js';
 import { image, ociLayout, tar, tempDir, type BuiltImage, type HistoryInput, type TarBuilder } from './helpers/builders.js';
@@ -710,6 +710,20 @@ describe('packages', () => {
       changed: [{ ecosystem: 'rpm', name: 'hello', a: '1.0-3', b: '1.1-1' }],
       notes: [],
     });
+  });
+
+  it('says so when a database is larger than it reads, with the bounds it reads within', async () => {
+    const STATUS = 'Package: base-files\nStatus: install ok installed\nVersion: 12.0\n';
+    // One byte past the largest database kept while reading and read afterwards.
+    const huge = Buffer.alloc(DEFAULT_MAX_KEEP + 1, 0x20);
+    Buffer.from(STATUS).copy(huge);
+    const A = image({ layers: [{ tar: tar().file('var/lib/dpkg/status', STATUS) }] });
+    const B = image({ layers: [{ tar: tar().file('var/lib/dpkg/status', huge) }] });
+    const file = layout(A, B, 'dpkg-huge');
+    const { code, d } = await diffJson(`${file}:a`, `${file}:b`);
+    expect(code).toBe(1);
+    expect(d.packages.notes).toEqual(['/var/lib/dpkg/status in the second image: not read: larger than layerlens reads (64 MiB a database, 256 MiB of them in all)']);
+    expect(d.packages.removed).toEqual([]);
   });
 
   it('says so when a database cannot be read, and goes on', async () => {

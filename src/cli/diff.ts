@@ -6,7 +6,7 @@ import { diffImages, type ImageDiff } from '../analysis/diff.js';
 import { pathMatcher } from '../fs/glob.js';
 import { DATABASE_NAMES, databaseKind, findDatabases, isReadable, parseDatabase, type DatabaseContent } from '../analysis/packages.js';
 import { readContents, type ContentRequest } from '../fs/cat.js';
-import { DEFAULT_MAX_KEEP_TOTAL, buildUnionPair, contentKey, type PairResult, type PairSide } from '../fs/pair.js';
+import { DEFAULT_MAX_KEEP, DEFAULT_MAX_KEEP_TOTAL, buildUnionPair, contentKey, type PairResult, type PairSide } from '../fs/pair.js';
 import { LayerlensError } from '../image/errors.js';
 import type { Image, ImageFile } from '../image/model.js';
 import { parsePlatform, type Platform } from '../image/platform.js';
@@ -47,7 +47,7 @@ async function databases(image: Image, side: PairSide, ignore: (p: string) => bo
     const kept = side.kept.get(contentKey(c.layer, c.entry));
     const parse = (data: Buffer | undefined) => {
       if (!data) {
-        entry.error = 'larger than layerlens reads (64 MiB a database, 256 MiB of them in all)';
+        entry.error = `larger than layerlens reads (${DEFAULT_MAX_KEEP / 1048576} MiB a database, ${DEFAULT_MAX_KEEP_TOTAL / 1048576} MiB of them in all)`;
         return;
       }
       try {
@@ -90,7 +90,8 @@ export async function diffImagePair(a: Image, b: Image, options: DiffPairOptions
   // large): every layer that holds any of them read once, for both sides together.
   const requests = [...da.requests, ...db.requests];
   if (requests.length) {
-    const data = await readContents(requests, { verify, file: a.file, limits: options.limits, maxTotal: DEFAULT_MAX_KEEP_TOTAL });
+    // The bounds of what was kept while reading, for what is read now.
+    const data = await readContents(requests, { verify, file: a.file, limits: options.limits, maxBytes: DEFAULT_MAX_KEEP, maxTotal: DEFAULT_MAX_KEEP_TOTAL });
     [...da.fill, ...db.fill].forEach((f, i) => f(data[i]));
   }
   const warnings: string[] = [];

@@ -69,7 +69,7 @@ export interface PairOptions {
   workers?: number;
 }
 
-const DEFAULT_MAX_KEEP = 64 * 1024 * 1024;
+export const DEFAULT_MAX_KEEP = 64 * 1024 * 1024;
 export const DEFAULT_MAX_KEEP_TOTAL = 256 * 1024 * 1024;
 
 /** Longest common subsequence of two diff_id lists, as index pairs. */
