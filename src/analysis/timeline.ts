@@ -5,7 +5,7 @@
 // with the path's type, size, mode and owner after the layer.
 import { describeChange, type ChangeSet } from '../fs/changes.js';
 import type { FsNode } from '../fs/node.js';
-import { joinPath, splitPath } from '../fs/path.js';
+import { hasParentKey, joinPath, parentEnd, splitPath } from '../fs/path.js';
 import type { Union } from '../fs/union.js';
 
 export const EVENT_KIND = { added: 0, modified: 1, removed: 2, removedBelow: 3 } as const;
@@ -28,18 +28,6 @@ export interface Timeline {
   events: TimelineEvent[][];
   descriptions: string[];
   layers: number;
-}
-
-/**
- * Where the last component of `path` starts, less one (its `/`), when that component is a plain
- * name below a directory other than the root; else -1 (the path is then walked from the root).
- */
-function tailCut(path: string): number {
-  const cut = path.lastIndexOf('/');
-  if (cut <= 0 || cut === path.length - 1) return -1;
-  const name = path.length - cut - 1;
-  if (path.charCodeAt(cut + 1) === 0x2e && (name === 1 || (name === 2 && path.charCodeAt(cut + 2) === 0x2e))) return -1;
-  return cut;
 }
 
 export class TimelineRecorder {
@@ -73,8 +61,10 @@ export class TimelineRecorder {
   private lastDirId = 0;
 
   private id(path: string): number {
-    const cut = tailCut(path);
-    if (cut > 0 && path.slice(0, cut) === this.lastDir) return this.child(this.lastDirId, path.slice(cut + 1));
+    // (A change's path is absolute and cleaned: parentEnd() is where its last component starts,
+    // less its `/`, or -1 for a name in the root.)
+    const cut = parentEnd(path);
+    if (hasParentKey(path, cut, this.lastDir)) return this.child(this.lastDirId, path.slice(cut + 1));
     let cur = 0;
     for (const name of splitPath(path)) cur = this.child(cur, name);
     if (cut > 0) {
@@ -127,10 +117,10 @@ export class TimelineRecorder {
    */
   private lookup(union: Union, path: string): FsNode | undefined {
     try {
-      const cut = tailCut(path);
+      const cut = parentEnd(path);
       if (cut < 0) return union.lookup(path);
-      const dir = path.slice(0, cut);
-      if (dir !== this.lookedDir || this.lookedAt === undefined) {
+      if (!hasParentKey(path, cut, this.lookedDir) || this.lookedAt === undefined) {
+        const dir = path.slice(0, cut);
         this.lookedAt = union.resolveDir(splitPath(dir), false);
         this.lookedDir = dir;
         if (this.lookedAt === undefined) return undefined;
