@@ -6,6 +6,7 @@ import type { Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
 import { unescapeName } from '../layer/names.js';
 import { scanLayer } from '../layer/scan.js';
+import { ContentCopy } from './layer-entries.js';
 import type { Union } from './union.js';
 import { writeWithBackpressure } from './write.js';
 
@@ -96,11 +97,11 @@ export async function readContents(requests: ContentRequest[], opts: { verify: b
         if (!wanted) return;
         if (e.type !== 'file' || e.size > max || e.size > room) return;
         room -= e.size;
-        const chunks: Buffer[] = [];
+        const copy = new ContentCopy(e.size);
         return {
-          data: (chunk) => chunks.push(Buffer.from(chunk)),
+          data: (chunk) => copy.data(chunk),
           end: () => {
-            const data = Buffer.concat(chunks);
+            const data = copy.buffer();
             for (const i of wanted) out[i] = data;
           },
         };

@@ -33,6 +33,36 @@ export interface ContentSink {
 }
 
 /**
+ * A regular file's content, copied as it streams past (a reader's buffers are reused) into one
+ * buffer of the file's size: a copy each, not a copy per chunk and another to join them.
+ */
+export class ContentCopy {
+  private readonly bytes: Uint8Array;
+  private at = 0;
+
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+  }
+
+  data(chunk: Uint8Array): void {
+    const n = Math.min(chunk.length, this.bytes.length - this.at);
+    this.bytes.set(n === chunk.length ? chunk : chunk.subarray(0, n), this.at);
+    this.at += n;
+  }
+
+  /** What was copied (shorter than the size where the content stopped short), in a buffer of its own. */
+  content(): Uint8Array {
+    return this.at === this.bytes.length ? this.bytes : this.bytes.slice(0, this.at);
+  }
+
+  /** content() as a Buffer (a view of it). */
+  buffer(): Buffer {
+    const c = this.content();
+    return Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+  }
+}
+
+/**
  * Scan one layer, handing each entry to `visit` as it streams past. Each regular file's
  * content is hashed on the way; `visit` may return a function that receives the digest, or a
  * sink that also receives the content. With `defer`, large files are not hashed: the entry says

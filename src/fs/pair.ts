@@ -8,7 +8,7 @@ import { Budget, resolveLimits, type Limits } from '../image/limits.js';
 import type { Layer } from '../image/model.js';
 import type { LayerScan } from '../layer/scan.js';
 import type { LayerEntry } from './entry.js';
-import type { ContentSink } from './layer-entries.js';
+import { ContentCopy, type ContentSink } from './layer-entries.js';
 import { feedLayers, type FeedOptions } from './layer-feed.js';
 import type { FsNode } from './node.js';
 import { joinPath, splitPath } from './path.js';
@@ -219,13 +219,12 @@ export async function buildUnionPair(layersA: Layer[], layersB: Layer[], options
       if (!options.keep || e.size > maxKeep) return setDigest;
       const path = joinPath(splitPath(e.path));
       if (!options.keep(path, e.size)) return setDigest;
-      const chunks: Buffer[] = [];
+      const copy = new ContentCopy(e.size);
       return {
-        // The reader's buffers are reused: keep copies.
-        data: (chunk) => chunks.push(Buffer.from(chunk)),
+        data: (chunk) => copy.data(chunk),
         done: (d) => {
           setDigest(d);
-          keepContent(e, nodes, path, Buffer.concat(chunks));
+          keepContent(e, nodes, path, copy.buffer());
         },
       };
     },

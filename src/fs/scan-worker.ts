@@ -9,7 +9,7 @@ import { Budget, type Limits } from '../image/limits.js';
 import type { BlobLocation, Layer } from '../image/model.js';
 import { declaresCompressedLayer } from '../image/mediatypes.js';
 import { scanLayer, type LayerScan } from '../layer/scan.js';
-import { scanLayerEntries } from './layer-entries.js';
+import { ContentCopy, scanLayerEntries, type ContentSink } from './layer-entries.js';
 import type { LayerEntry } from './entry.js';
 import { Backlog } from './backlog.js';
 import { EntryBatcher, batchBytes, type EntryBatch } from './entry-batch.js';
@@ -96,18 +96,13 @@ async function run(job: ScanJob, post: (reply: ScanReply, transfer?: ArrayBuffer
   let file: LayerEntry | undefined;
   const addFile = (digest: string | undefined) => add(file!, digest);
   const keepNames = job.keep && new RegExp(job.keep.names, job.keep.flags);
-  // A file to keep: its content copied as it streams past (the reader's buffers are reused) into
-  // a buffer of its own, which goes to the other thread with the batch, not copied again.
-  const keeping = (e: LayerEntry) => {
-    const content = new Uint8Array(e.size);
-    let at = 0;
+  // A file to keep: its content, in a buffer of its own, goes to the other thread with the batch,
+  // not copied again.
+  const keeping = (e: LayerEntry): ContentSink => {
+    const copy = new ContentCopy(e.size);
     return {
-      data: (chunk: Buffer) => {
-        const n = Math.min(chunk.length, content.length - at);
-        content.set(n === chunk.length ? chunk : chunk.subarray(0, n), at);
-        at += n;
-      },
-      done: (digest: string | undefined) => add(e, digest, at === content.length ? content : content.slice(0, at)),
+      data: (chunk) => copy.data(chunk),
+      done: (digest) => add(e, digest, copy.content()),
     };
   };
   const backlog = new Backlog(job.backlog, job.backlogBytes);
