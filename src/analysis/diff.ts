@@ -19,7 +19,7 @@ import { formatPlatform } from '../image/platform.js';
 import { alignHistory } from '../image/history.js';
 import { hardlinkGroups, listedLinkTarget, listedType, type FlatType } from '../fs/flat.js';
 import type { FsNode } from '../fs/node.js';
-import { childPath, comparePaths } from '../fs/path.js';
+import { childPath, comparePaths, sortByPath } from '../fs/path.js';
 import type { Union } from '../fs/union.js';
 import { pathMatcher, type PathMatcher } from '../fs/glob.js';
 import { diffPackages, type DatabaseContent, type PackagesDiff } from './packages.js';
@@ -425,10 +425,9 @@ export function filesDiff(ua: Union, ub: Union, options: { semantic?: boolean; i
     }
   };
   walk(ua.root, ub.root, '/');
-  const byPath = <T extends { path: string }>(list: T[]) => list.sort((p, q) => comparePaths(p.path, q.path));
-  byPath(added);
-  byPath(removed);
-  byPath(modified);
+  sortByPath(added);
+  sortByPath(removed);
+  sortByPath(modified);
   return { added, removed, modified, directories: directorySummaries(added, removed, modified) };
 }
 

@@ -5,7 +5,7 @@ import type { Image } from '../image/model.js';
 import { shortDigest } from '../image/digest.js';
 import type { UnionResult } from '../fs/build.js';
 import { hardlinkGroups, listedType, pathsBelow } from '../fs/flat.js';
-import { comparePaths } from '../fs/path.js';
+import { sortByPath } from '../fs/path.js';
 import type { Union } from '../fs/union.js';
 import type { FileFact, ImageFacts, WasteNumbers, WrittenPath } from './rules.js';
 
@@ -62,9 +62,7 @@ export function imageFacts(image: Image, built: UnionResult, waste?: (ignore: st
  */
 function fileFacts(union: Union): FileFact[] {
   const groups = hardlinkGroups(union.root);
-  return pathsBelow(union.root)
-    .map(([path, n]) => ({ path, type: listedType(n, groups), mode: n.mode }))
-    .sort((a, b) => comparePaths(a.path, b.path));
+  return sortByPath(pathsBelow(union.root).map(([path, n]) => ({ path, type: listedType(n, groups), mode: n.mode })));
 }
 
 /** Every path a layer wrote (added or modified) and whether the final tree still shows it. */

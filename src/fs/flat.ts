@@ -1,6 +1,6 @@
 // The union as one record per path, sorted bytewise as the umoci goldens are.
 import type { FsNode } from './node.js';
-import { childPath, comparePaths } from './path.js';
+import { childPath, comparePaths, sortByPath } from './path.js';
 import type { Union } from './union.js';
 
 export type FlatType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
@@ -129,6 +129,5 @@ export function flatten(union: Union, under?: FsNode): FlatRecord[] {
       layer: n.type === 'dir' && n.entry === -1 ? -1 : n.layer,
     };
   });
-  records.sort((a, b) => comparePaths(a.path, b.path));
-  return records;
+  return sortByPath(records);
 }

@@ -113,3 +113,18 @@ export function comparePaths(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+/** A character past ASCII, where the order of UTF-16 code units and of UTF-8 bytes may part. */
+const NOT_ASCII = /[^\u0000-\u007f]/;
+
+/**
+ * Sort records in comparePaths order of their paths. Paths all in ASCII, nearly always, are
+ * compared as JavaScript compares strings, which is that order for them and runs natively
+ * (comparePaths' loop over common prefixes was a third of a layer's change set on 120,000
+ * changes).
+ */
+export function sortByPath<T extends { path: string }>(records: T[]): T[] {
+  let ascii = true;
+  for (let i = 0; i < records.length && ascii; i++) ascii = !NOT_ASCII.test(records[i]!.path);
+  return ascii ? records.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) : records.sort((a, b) => comparePaths(a.path, b.path));
+}

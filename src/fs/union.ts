@@ -17,7 +17,7 @@ import type { Change, ChangeReason, ChangeSet } from './changes.js';
 import type { LayerEntry } from './entry.js';
 import { FsNode, type NodeType } from './node.js';
 import type { UnionObserver } from './observe.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, baseName, childPath, comparePaths, hasParentKey, joinPath, parentEnd, splitPath } from './path.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, baseName, childPath, hasParentKey, joinPath, parentEnd, sortByPath, splitPath } from './path.js';
 
 interface Snapshot {
   type: NodeType;
@@ -673,21 +673,6 @@ export class LayerApplier {
 }
 
 const NO_REASONS: ChangeReason[] = Object.freeze([]) as unknown as ChangeReason[];
-
-/** A character past ASCII, where the order of UTF-16 code units and of UTF-8 bytes may part. */
-const NOT_ASCII = /[^\u0000-\u007f]/;
-
-/**
- * Changes in the bytewise order of their paths (comparePaths). Paths all in ASCII, nearly always,
- * are compared as JavaScript compares strings, which is that order for them and runs natively
- * (comparePaths' loop over common prefixes was a third of finish() on 120,000 changes).
- */
-function sortByPath(changes: Change[]): void {
-  let ascii = true;
-  for (let i = 0; i < changes.length && ascii; i++) ascii = !NOT_ASCII.test(changes[i]!.path);
-  if (ascii) changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  else changes.sort((a, b) => comparePaths(a.path, b.path));
-}
 
 function setMeta(node: FsNode, e: LayerEntry, layer: number, union: Union): void {
   // A symlink has no permissions of its own on Linux: extracted, it is always 0777.
