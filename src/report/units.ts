@@ -71,10 +71,8 @@ export function ellipsis(s: string, max: number): string {
   if (max <= 0) return '';
   const chars = [...s];
   if (max === 1) return chars[0] ?? '';
+  if (displayWidth(s) <= max) return s;
   const width = (c: string) => charWidth(c.codePointAt(0)!);
-  let total = 0;
-  for (const c of chars) total += width(c);
-  if (total <= max) return s;
   let out = '';
   let w = 0;
   for (const c of chars) {
