@@ -427,7 +427,7 @@ describe('package databases kept while reading', () => {
       }
       // Read afterwards: each file once, the later ones left out once the total would pass.
       const layer = a.image.layers[0]!;
-      const data = await readContents([0, 1, 2].map((entry) => ({ layer, entry, file: a.image.file })), { verify: true, maxTotal: 25_000 });
+      const data = await readContents([0, 1, 2].map((entry) => ({ layer, entry, file: a.image.file })), { verify: true, maxBytes: DEFAULT_MAX_KEEP, maxTotal: 25_000 });
       expect(data.map((d) => d?.length)).toEqual([10_000, 10_000, undefined]);
       // And the diff lists all three packages all the same.
       const { diff } = await diffImagePair(a.image, b.image);

@@ -70,10 +70,11 @@ export interface ContentRequest {
  * The contents of many small files, each layer that holds any of them read once for all of
  * them (two requests for one layer's entries, or for two copies of one layer with the same
  * diff_id, cost one pass). Returns the bytes by request, in order; a file larger than
- * `maxBytes` is left out (undefined), and so is every file read once `maxTotal` bytes are held.
+ * `maxBytes` is left out (undefined), and so is every file read once `maxTotal` bytes are held
+ * (the caller's bounds: diff reads with those it kept files with while building, fs/pair.ts).
  */
-export async function readContents(requests: ContentRequest[], opts: { verify: boolean; file?: string; maxBytes?: number; maxTotal?: number; limits?: Partial<Limits> }): Promise<Array<Buffer | undefined>> {
-  const max = opts.maxBytes ?? 64 * 1024 * 1024;
+export async function readContents(requests: ContentRequest[], opts: { verify: boolean; file?: string; maxBytes: number; maxTotal?: number; limits?: Partial<Limits> }): Promise<Array<Buffer | undefined>> {
+  const max = opts.maxBytes;
   let room = opts.maxTotal ?? Infinity;
   const byLayer = new Map<string, { layer: Layer; file?: string; entries: Map<number, number[]> }>();
   requests.forEach((r, i) => {
