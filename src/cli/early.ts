@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { earlyReaderCount, earlyReadersGone, endEarlyReaders, startReadersEarly } from '../fs/readers.js';
 import { splitPathRef } from '../source/select.js';
+import { seekableStdinSize } from '../source/stdin.js';
 
 /** The commands that read layers (through fs/layer-feed.ts). */
 const READS_LAYERS = new Set(['layers', 'analyze', 'tree', 'changes', 'cat', 'export', 'ci', 'report', 'waste', 'diff']);
@@ -42,6 +43,7 @@ export async function endUnusedReaders(): Promise<void> {
 /** The bytes stored in what the first argument naming a file or a directory (FILE[:REF]) names; 0 for none. */
 export function storedBytes(args: readonly string[]): number {
   for (const arg of args) {
+    if (arg === '-' || arg.startsWith('-:')) return seekableStdinSize() ?? 0;
     if (arg.startsWith('-')) continue;
     const { path: file } = splitPathRef(arg);
     const stats = fs.statSync(file, { throwIfNoEntry: false });

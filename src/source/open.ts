@@ -12,6 +12,7 @@ import { DirStore } from './dir-store.js';
 import { readDockerArchive } from './docker-archive.js';
 import { readOciLayout } from './oci-layout.js';
 import { spool } from './spool.js';
+import { seekableStdinSize } from './stdin.js';
 import type { Store } from './store.js';
 import { TarStore } from './tar-store.js';
 
@@ -31,7 +32,11 @@ export interface OpenOptions {
 export async function openStore(file: string, stdin?: Readable, limitsIn?: Partial<Limits>): Promise<Store> {
   const limits = resolveLimits(limitsIn);
   if (file === '-') {
-    const { fd, compression } = await spool(stdin ?? process.stdin, '-', limits.maxBytes);
+    const input = stdin ?? process.stdin;
+    // This process's own standard input, redirected from an uncompressed tar: read in place
+    // (stdin.ts), never closed here.
+    if (input === process.stdin && seekableStdinSize() !== undefined && sniffAt(0) === 'none') return TarStore.open('-', 0, 'tar', false, limits);
+    const { fd, compression } = await spool(input, '-', limits.maxBytes);
     return TarStore.open('-', fd, containerOf(compression), true, limits);
   }
   let st: fs.Stats;
@@ -49,13 +54,18 @@ export async function openStore(file: string, stdin?: Readable, limitsIn?: Parti
   } catch (e) {
     throw new LayerlensError('io', `cannot open: ${(e as Error).message}`, { file });
   }
-  const head = Buffer.alloc(4);
-  const n = fs.readSync(fd, head, 0, 4, 0);
-  const compression = sniffCompression(head.subarray(0, n));
+  const compression = sniffAt(fd);
   if (compression === 'none') return TarStore.open(file, fd, 'tar', true, limits);
   fs.closeSync(fd);
   const spooled = await spool(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), file, limits.maxBytes);
   return TarStore.open(file, spooled.fd, containerOf(spooled.compression), true, limits);
+}
+
+/** How the file open at `fd` is compressed, from its first bytes (read by offset: the file's own offset stays). */
+function sniffAt(fd: number): 'gzip' | 'zstd' | 'none' {
+  const head = Buffer.alloc(4);
+  const n = fs.readSync(fd, head, 0, 4, 0);
+  return sniffCompression(head.subarray(0, n));
 }
 
 function containerOf(c: 'gzip' | 'zstd' | 'none'): Container {

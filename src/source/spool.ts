@@ -16,11 +16,7 @@ export interface Spooled {
 
 /** Spool `input` (decompressed) to an unlinked temporary file of at most `maxBytes` bytes (`--max-bytes`). */
 export async function spool(input: Readable, file: string, maxBytes: number = DEFAULT_LIMITS.maxBytes): Promise<Spooled> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-'));
-  const tmp = path.join(dir, 'spool.tar');
-  const fd = fs.openSync(tmp, 'w+', 0o600);
-  fs.unlinkSync(tmp);
-  fs.rmdirSync(dir);
+  const fd = temporaryFile(file);
   let position = 0;
   const write = (chunk: Buffer) => {
     if (position + chunk.length > maxBytes) {
@@ -61,4 +57,21 @@ export async function spool(input: Readable, file: string, maxBytes: number = DE
     throw new LayerlensError('io', `cannot read: ${(e as Error).message}`, where, { cause: e });
   }
   return { fd, compression };
+}
+
+/** An unlinked temporary file, open for reading and writing: nothing of it outlives the process. */
+function temporaryFile(file: string): number {
+  let dir: string | undefined;
+  try {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-'));
+    const tmp = path.join(dir, 'spool.tar');
+    const fd = fs.openSync(tmp, 'w+', 0o600);
+    fs.unlinkSync(tmp);
+    return fd;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new LayerlensError('io', `cannot make a temporary file in ${os.tmpdir()} to copy it to (${err.code ?? err.message}; TMPDIR names the folder)`, { file });
+  } finally {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
