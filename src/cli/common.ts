@@ -63,17 +63,21 @@ export function warn(io: Io, message: string): void {
   io.stderr.write(`layerlens: ${showName(message)}\n`);
 }
 
-export async function openFile(arg: string, flags: { verify?: boolean } & LimitFlags, io: Io): Promise<{ file: ImageFile; ref?: string }> {
+/** Open FILE[:REF]; `readLayers` false for a command that reads no layer's content (source/open.ts). */
+export async function openFile(arg: string, flags: { verify?: boolean } & LimitFlags, io: Io, readLayers = true): Promise<{ file: ImageFile; ref?: string }> {
   const { path, ref } = splitPathRef(arg);
-  const file = await openImageFile(path, { verify: flags.verify !== false, stdin: io.stdin as never, limits: limitsFromFlags(flags) });
+  const file = await openImageFile(path, { verify: flags.verify !== false, stdin: io.stdin as never, limits: limitsFromFlags(flags), readLayers });
   for (const w of file.warnings) warn(io, `warning: ${path}: ${w}`);
   if (flags.verify === false) warn(io, NO_VERIFY_NOTE);
   return { file, ref };
 }
 
-/** Open FILE[:REF] and choose one image; `--image` and `--platform` refine the choice. */
-export async function openOne(arg: string, flags: CommonFlags, io: Io): Promise<{ file: ImageFile; image: Image }> {
-  const { file, image, note } = await openImage(arg, { image: flags.image, platform: flags.platform, verify: flags.verify !== false, stdin: io.stdin as never, limits: limitsFromFlags(flags) });
+/**
+ * Open FILE[:REF] and choose one image; `--image` and `--platform` refine the choice. `readLayers`
+ * false for a command that reads no layer's content (source/open.ts).
+ */
+export async function openOne(arg: string, flags: CommonFlags, io: Io, readLayers = true): Promise<{ file: ImageFile; image: Image }> {
+  const { file, image, note } = await openImage(arg, { image: flags.image, platform: flags.platform, verify: flags.verify !== false, stdin: io.stdin as never, limits: limitsFromFlags(flags), readLayers });
   for (const w of file.warnings) warn(io, `warning: ${file.file}: ${w}`);
   if (note) warn(io, `note: ${note}`);
   for (const w of image.warnings) warn(io, `warning: ${w}`);

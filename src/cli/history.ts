@@ -10,7 +10,7 @@ export function registerHistory(program: Command, io: Io): void {
     .argument('<FILE[:REF]>', 'the image file, optionally with the image to pick');
   addImageFlags(addOutputFlags(cmd)).action(async (arg: string, flags: CommonFlags) => {
     const o = renderOptions(flags, io);
-    const { file, image } = await openOne(arg, flags, io);
+    const { file, image } = await openOne(arg, flags, io, false);
     try {
       io.stdout.write(renderHistory(imageHistory(image), o));
     } finally {

@@ -12,7 +12,7 @@ export function registerImages(program: Command, io: Io): void {
     .option('--no-verify', "don't fail on manifest or config digest mismatches");
   addLimitFlags(addOutputFlags(cmd)).action(async (fileArg: string, flags: CommonFlags) => {
     const o = renderOptions(flags, io);
-    const { file } = await openFile(fileArg, flags, io);
+    const { file } = await openFile(fileArg, flags, io, false);
     try {
       for (const u of file.unavailable) warn(io, `warning: cannot open ${u.names.join(', ') || u.digest || 'an image'}: ${u.reason}`);
       io.stdout.write(renderImages(imageRows(file), o));

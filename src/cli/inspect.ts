@@ -11,7 +11,7 @@ export function registerInspect(program: Command, io: Io): void {
     .option('--format <format>', 'json (the only format; docker prints inspect as JSON too)', 'json');
   addImageFlags(cmd).action(async (arg: string, flags: CommonFlags) => {
     renderOptions({ ...flags, human: true, trunc: true }, io, ['json']);
-    const { file, image } = await openOne(arg, flags, io);
+    const { file, image } = await openOne(arg, flags, io, false);
     try {
       // docker indents inspect output with four spaces.
       io.stdout.write(json([inspectImage(image)], 4));

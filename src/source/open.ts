@@ -27,17 +27,24 @@ export interface OpenOptions {
    * and maxJsonBytes; pass the same to the layer scans.
    */
   limits?: Partial<Limits>;
+  /**
+   * False for a caller that reads no layer's content (the image's metadata only): an archive that
+   * must first be copied (standard input, a compressed archive) has only the members small enough
+   * to be JSON documents copied (--max-json-bytes). Default true.
+   */
+  readLayers?: boolean;
 }
 
-export async function openStore(file: string, stdin?: Readable, limitsIn?: Partial<Limits>): Promise<Store> {
+export async function openStore(file: string, stdin?: Readable, limitsIn?: Partial<Limits>, readLayers = true): Promise<Store> {
   const limits = resolveLimits(limitsIn);
+  const keepAtMost = readLayers ? Infinity : limits.maxJsonBytes;
   if (file === '-') {
     const input = stdin ?? process.stdin;
     // This process's own standard input, redirected from an uncompressed tar: read in place
     // (stdin.ts), never closed here.
     if (input === process.stdin && seekableStdinSize() !== undefined && sniffAt(0) === 'none') return TarStore.open('-', 0, 'tar', false, limits);
-    const { fd, compression } = await spool(input, '-', limits.maxBytes);
-    return TarStore.open('-', fd, containerOf(compression), true, limits);
+    const { fd, compression, notKept } = await spool(input, '-', limits.maxBytes, keepAtMost);
+    return TarStore.open('-', fd, containerOf(compression), true, limits, notKept);
   }
   let st: fs.Stats;
   try {
@@ -57,8 +64,8 @@ export async function openStore(file: string, stdin?: Readable, limitsIn?: Parti
   const compression = sniffAt(fd);
   if (compression === 'none') return TarStore.open(file, fd, 'tar', true, limits);
   fs.closeSync(fd);
-  const spooled = await spool(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), file, limits.maxBytes);
-  return TarStore.open(file, spooled.fd, containerOf(spooled.compression), true, limits);
+  const spooled = await spool(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), file, limits.maxBytes, keepAtMost);
+  return TarStore.open(file, spooled.fd, containerOf(spooled.compression), true, limits, spooled.notKept);
 }
 
 /** How the file open at `fd` is compressed, from its first bytes (read by offset: the file's own offset stays). */
@@ -73,7 +80,7 @@ function containerOf(c: 'gzip' | 'zstd' | 'none'): Container {
 }
 
 export async function openImageFile(file: string, options: OpenOptions = {}): Promise<ImageFile> {
-  const store = await openStore(file, options.stdin, options.limits);
+  const store = await openStore(file, options.stdin, options.limits, options.readLayers);
   try {
     return await readImages(store, options);
   } catch (e) {

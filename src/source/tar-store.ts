@@ -34,14 +34,15 @@ export class TarStore implements Store {
     private readonly fd: number,
     private readonly ownsFd: boolean,
     private readonly limits: Limits,
+    private readonly notKept: ReadonlySet<number>,
   ) {}
 
   /**
    * Index the tar open at `fd`. The file's size bounds every member; `limits` bound the number
    * of members, their names' length and the links followed between them.
    */
-  static async open(file: string, fd: number, container: Container, ownsFd: boolean, limits?: Partial<Limits>): Promise<TarStore> {
-    const store = new TarStore(file, container, fd, ownsFd, resolveLimits(limits));
+  static async open(file: string, fd: number, container: Container, ownsFd: boolean, limits?: Partial<Limits>, notKept: ReadonlySet<number> = new Set()): Promise<TarStore> {
+    const store = new TarStore(file, container, fd, ownsFd, resolveLimits(limits), notKept);
     try {
       await store.index();
     } catch (e) {
@@ -134,6 +135,13 @@ export class TarStore implements Store {
     return undefined;
   }
 
+  /** lookup(), for reading the content: a copy that left it out (spool.ts `keepAtMost`) was made for a caller that reads none. */
+  private kept(member: string): { path: string; m: Member } | undefined {
+    const found = this.lookup(member);
+    if (found && this.notKept.has(found.m.dataOffset)) throw new Error(`${this.file}: ${found.path}: its content was not copied (opened for no layer's content)`);
+    return found;
+  }
+
   has(member: string): boolean {
     return this.lookup(member) !== undefined;
   }
@@ -160,7 +168,7 @@ export class TarStore implements Store {
   }
 
   open(member: string): Readable {
-    const found = this.lookup(member);
+    const found = this.kept(member);
     if (!found) throw new LayerlensError('missing', 'is missing', { file: this.file, member });
     const { dataOffset, storedSize, sparse, size } = found.m;
     const stored = storedSize === 0 ? Readable.from([]) : fs.createReadStream('', { fd: this.fd, start: dataOffset, end: dataOffset + storedSize - 1, autoClose: false, highWaterMark: 1024 * 1024 });
@@ -169,7 +177,7 @@ export class TarStore implements Store {
   }
 
   locate(member: string): BlobLocation | undefined {
-    const found = this.lookup(member);
+    const found = this.kept(member);
     if (!found || found.m.sparse) return undefined;
     return { fd: this.fd, start: found.m.dataOffset, length: found.m.storedSize };
   }
