@@ -61,7 +61,8 @@ export async function spool(input: Readable, file: string, maxBytes: number = DE
     let from = position;
     const end = position + chunk.length;
     while (skips.length > 0 && from < end) {
-      const [skipStart, skipEnd] = [skips[0]!, skips[1]!];
+      const skipStart = skips[0]!;
+      const skipEnd = skips[1]!;
       if (skipStart > from) writeAt(chunk.subarray(from - position, Math.min(skipStart, end) - position), from);
       from = Math.max(from, Math.min(skipEnd, end));
       if (skipEnd <= end) skips.splice(0, 2);
