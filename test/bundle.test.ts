@@ -3,10 +3,11 @@
 // the other tests run in-process, in another form. These run the bundle as a user does and hold it
 // to the same output, threads, dependencies loaded at run time (yaml) and errors.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers/builders.js';
+import { HAS_ZSTD, ZSTD_CLI, image, ociLayout, tar, tempDir } from './helpers/builders.js';
 import { run } from './helpers/cli.js';
 
 const BIN = fileURLToPath(new URL('../bin/layerlens.js', import.meta.url));
@@ -43,6 +44,39 @@ describe('the bundled command line', () => {
       }
     });
   }
+
+  // zstd layers large enough for the zstd program, decoded by it and by fzstd (LAYERLENS_ZSTD=js),
+  // in this thread and in reading threads, with a layer cut short: the same output and errors.
+  (HAS_ZSTD ? it : it.skip)('decodes large zstd layers with the zstd program or without it, to the same output', () => {
+    // Bytes that do not compress: sha256 of a counter.
+    const noise = Buffer.concat(Array.from({ length: 600_000 / 32 }, (_, i) => createHash('sha256').update(String(i)).digest()));
+    const img = image({
+      layers: [
+        { tar: tar().dir('data/').file('data/noise', noise), compression: 'zstd' },
+        { tar: tar().file('data/more', noise.subarray(0, 300_000)).file('data/.wh.noise'), compression: 'zstd' },
+      ],
+    });
+    const dir = ociLayout([{ image: img, refName: 'z' }]).writeTo(tmp.file('zstd-layout'));
+    const cut = ociLayout([{ image: img, refName: 'z' }]).writeTo(tmp.file('zstd-cut'));
+    const blob = `${cut}/blobs/sha256/${img.layers[0]!.digest.slice(7)}`;
+    fs.truncateSync(blob, fs.statSync(blob).size - 1000);
+    const runs = [];
+    for (const zstdProgram of [ZSTD_CLI, 'js']) {
+      for (const workers of ['0', '2']) {
+        const env = { LAYERLENS_ZSTD: zstdProgram, LAYERLENS_WORKERS: workers };
+        const ok = cli(['analyze', dir, '--format', 'json'], env);
+        expect(ok.stderr).toBe('');
+        expect(ok.code).toBe(0);
+        const broken = cli(['analyze', cut, '--no-verify'], env);
+        expect(broken.code).toBe(2);
+        runs.push([ok.stdout, broken.stderr]);
+      }
+    }
+    expect(runs[0]![1]).toMatch(/zstd stream ends early\n$/);
+    for (const r of runs) expect(r).toEqual(runs[0]);
+    // These layers are the program's to decode: one that is not there says so.
+    expect(cli(['analyze', dir], { LAYERLENS_ZSTD: '/nonexistent/zstd' }).stderr).toMatch(/cannot run \/nonexistent\/zstd to decode zstd \(ENOENT; LAYERLENS_ZSTD=js decodes without it\)\n$/);
+  });
 
   it('reads a rules file with yaml, loaded at run time', () => {
     const rules = tmp.file('rules.yml', Buffer.from('rules:\n  lowestEfficiency: 0.5\n  maxLayerCount: 12\n'));

@@ -1,10 +1,11 @@
 // Compression is told by the bytes: gzip and zstd magic numbers, never a name or a media type.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LayerlensError } from '../src/image/errors.js';
 import { createDecoder, sniffCompression, type Compression } from '../src/layer/compression.js';
-import { HAS_ZSTD, tar, zstd } from './helpers/builders.js';
+import { HAS_ZSTD, ZSTD_CLI, tar, zstd } from './helpers/builders.js';
 
 /** Some bytes that compress, but not to nothing. */
 function sample(n = 300_000): Buffer {
@@ -158,37 +159,112 @@ describe.each([
   });
 });
 
-describe('zstd', () => {
-  zstdIt('decodes a stream from the zstd program whatever the chunking', async () => {
-    const data = sample();
-    const zs = zstd(data);
-    expect(digestOf(await decode('zstd', zs))).toBe(digestOf(data));
-    expect(digestOf(await decode('zstd', zs, 97))).toBe(digestOf(data));
-  });
+// Both ways a zstd stream is decoded: by the zstd program where there is one (LAYERLENS_ZSTD names
+// it), and by fzstd in this thread (LAYERLENS_ZSTD=js): the same bytes out, the same errors.
+for (const [how, program] of [
+  ['the zstd program', ZSTD_CLI],
+  ['fzstd', 'js'],
+] as const) {
+  describe(`zstd, decoded by ${how}`, () => {
+    let before: string | undefined;
+    beforeEach(() => {
+      before = process.env.LAYERLENS_ZSTD;
+      process.env.LAYERLENS_ZSTD = program;
+    });
+    afterEach(() => {
+      if (before === undefined) delete process.env.LAYERLENS_ZSTD;
+      else process.env.LAYERLENS_ZSTD = before;
+    });
 
-  zstdIt('decodes concatenated frames, and a skippable frame before them', async () => {
-    const skippable = Buffer.alloc(12);
-    skippable.writeUInt32LE(0x184d2a50, 0);
-    skippable.writeUInt32LE(4, 4);
-    const input = Buffer.concat([skippable, zstd(Buffer.from('one,')), zstd(Buffer.from('two'))]);
-    expect(sniffCompression(input)).toBe('zstd');
-    expect((await decode('zstd', input)).toString()).toBe('one,two');
-  });
+    zstdIt('decodes a stream from the zstd program whatever the chunking', async () => {
+      const data = sample();
+      const zs = zstd(data);
+      expect(digestOf(await decode('zstd', zs))).toBe(digestOf(data));
+      expect(digestOf(await decode('zstd', zs, 97))).toBe(digestOf(data));
+    });
 
-  zstdIt('reports a stream cut short as truncated', async () => {
-    const zs = zstd(sample());
-    for (const cut of [zs.length - 10, 20, 3]) {
-      const e = await failure(decode('zstd', zs.subarray(0, cut)));
-      expect(e.kind, `cut at ${cut}`).toBe('truncated');
-      expect(e.oneLine()).toBe('image.tar: blobs/sha256/abc: zstd stream ends early');
+    zstdIt('decodes concatenated frames, and a skippable frame before them', async () => {
+      const skippable = Buffer.alloc(12);
+      skippable.writeUInt32LE(0x184d2a50, 0);
+      skippable.writeUInt32LE(4, 4);
+      const input = Buffer.concat([skippable, zstd(Buffer.from('one,')), zstd(Buffer.from('two'))]);
+      expect(sniffCompression(input)).toBe('zstd');
+      expect((await decode('zstd', input)).toString()).toBe('one,two');
+    });
+
+    zstdIt('reports a stream cut short as truncated', async () => {
+      const zs = zstd(sample());
+      for (const cut of [zs.length - 10, 20, 3]) {
+        const e = await failure(decode('zstd', zs.subarray(0, cut)));
+        expect(e.kind, `cut at ${cut}`).toBe('truncated');
+        expect(e.oneLine()).toBe('image.tar: blobs/sha256/abc: zstd stream ends early');
+      }
+    });
+
+    zstdIt('reports bytes that are not zstd as a format error', async () => {
+      const zs = zstd(sample());
+      for (const input of [Buffer.concat([zs, Buffer.from('garbage after the frame')]), Buffer.concat([zs.subarray(0, 4), Buffer.alloc(5000, 0x5a)])]) {
+        const e = await failure(decode('zstd', input));
+        expect(e.kind).toBe('format');
+        expect(e.message).toMatch(/^zstd stream is corrupt \(.+\)$/);
+      }
+    });
+
+    zstdIt('refuses a stream that asks for a window of 2 GiB', async () => {
+      const input = execFileSync(ZSTD_CLI, ['-q', '-c', '--long=31'], { input: sample(400_000) });
+      const e = await failure(decode('zstd', input));
+      expect(e.kind).toBe('format');
+      expect(e.message).toMatch(/^zstd stream is corrupt \(.+\)$/);
+    });
+
+    zstdIt('stops, and reports the error, when what takes the bytes fails', async () => {
+      const boom = new Error('boom');
+      const d = createDecoder('zstd', () => {
+        throw boom;
+      }, {});
+      const input = zstd(sample(2_000_000));
+      const run = (async () => {
+        for (let i = 0; i < input.length; i += 4096) await d.write(input.subarray(i, i + 4096));
+        await d.end();
+      })();
+      await expect(run).rejects.toBe(boom);
+    });
+  });
+}
+
+describe('zstd, the program', () => {
+  zstdIt('is let go of when the reading stops half-way', async () => {
+    process.env.LAYERLENS_ZSTD = ZSTD_CLI;
+    try {
+      const d = createDecoder('zstd', () => {}, {});
+      await d.write(zstd(sample()).subarray(0, 1000));
+      // Without abort() the program would wait for the rest of its input, and this process for it.
+      d.abort?.();
+      await expect(d.end()).rejects.toThrow(LayerlensError);
+    } finally {
+      delete process.env.LAYERLENS_ZSTD;
     }
   });
 
-  zstdIt('reports bytes that are not zstd as a format error', async () => {
-    const zs = zstd(sample());
-    const e = await failure(decode('zstd', Buffer.concat([zs, Buffer.from('garbage after the frame')])));
-    expect(e.kind).toBe('format');
-    expect(e.message).toMatch(/^zstd stream is corrupt \(/);
+  it('that is not there is a one-line error saying how to do without it', async () => {
+    process.env.LAYERLENS_ZSTD = '/nonexistent/zstd';
+    try {
+      const e = await failure(decode('zstd', Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0])));
+      expect(e.kind).toBe('io');
+      expect(e.oneLine()).toBe('image.tar: blobs/sha256/abc: cannot run /nonexistent/zstd to decode zstd (ENOENT; LAYERLENS_ZSTD=js decodes without it)');
+    } finally {
+      delete process.env.LAYERLENS_ZSTD;
+    }
+  });
+
+  it('is not started for a small stream whose size is known', () => {
+    process.env.LAYERLENS_ZSTD = '/nonexistent/zstd';
+    try {
+      const d = createDecoder('zstd', () => {}, {}, undefined, false, 1000);
+      expect(d.abort).toBeUndefined();
+    } finally {
+      delete process.env.LAYERLENS_ZSTD;
+    }
   });
 });
 

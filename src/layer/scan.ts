@@ -112,9 +112,9 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
       notes.push(`layer ${layer.index}: media type ${layer.mediaType} says ${declared} but the bytes are ${compression === 'none' ? 'not compressed' : compression}`);
     }
     // A chunk goes back to the pool once used: an uncompressed one at once (hashed and parsed
-    // synchronously; whatever keeps bytes copies them), a gzip one when zlib has taken it in.
-    // fzstd may keep a chunk, so its are left to the garbage collector.
-    decoder = createDecoder(compression, onPlain, where, compression === 'gzip' ? (c) => buffers.give(c) : undefined, options.inflateHere === true);
+    // synchronously; whatever keeps bytes copies them), a compressed one when the decoder says
+    // it is done with it.
+    decoder = createDecoder(compression, onPlain, where, (c) => buffers.give(c), options.inflateHere === true, layer.size >= 0 ? layer.size : undefined);
     // The blob is hashed as its bytes go to the decoder.
     if (hashBlob) blobHash.update(first);
     await decoder.write(first);
@@ -157,6 +157,7 @@ export async function scanLayer(layer: Layer, options: ScanOptions): Promise<Lay
     tar.finish();
   } catch (e) {
     stream?.destroy();
+    decoder?.abort?.();
     throw asLayerError(e, where);
   }
 

@@ -99,6 +99,7 @@ export async function spool(input: Readable, file: string, maxBytes: number = DE
     // A member left unwritten at the end still counts in the file's size.
     fs.ftruncateSync(fd, position);
   } catch (e) {
+    decoder?.abort?.();
     fs.closeSync(fd);
     if (e instanceof LayerlensError) throw e;
     throw new LayerlensError('io', `cannot read: ${(e as Error).message}`, where, { cause: e });
