@@ -127,5 +127,7 @@ describe('storedBytes (cli/early.ts): the size of what the command line names', 
     expect(storedBytes([`${layout}:v2`])).toBe(1234);
     expect(storedBytes([tmp.dir])).toBe(0); // a directory that is no layout
     expect(storedBytes(['-', path.join(tmp.dir, 'missing.tar')])).toBe(0);
+    // `-` as an option's value, where standard input is no file (here): the file after it counts.
+    expect(storedBytes(['-o', '-', file])).toBe(12345);
   });
 });

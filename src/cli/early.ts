@@ -43,7 +43,12 @@ export async function endUnusedReaders(): Promise<void> {
 /** The bytes stored in what the first argument naming a file or a directory (FILE[:REF]) names; 0 for none. */
 export function storedBytes(args: readonly string[]): number {
   for (const arg of args) {
-    if (arg === '-' || arg.startsWith('-:')) return seekableStdinSize() ?? 0;
+    // Standard input redirected from a file is sized as the file; `-` can also be an option's
+    // value (`report -o - FILE`), so past anything else the search goes on.
+    if (arg === '-' || arg.startsWith('-:')) {
+      const size = seekableStdinSize();
+      if (size !== undefined) return size;
+    }
     if (arg.startsWith('-')) continue;
     const { path: file } = splitPathRef(arg);
     const stats = fs.statSync(file, { throwIfNoEntry: false });
