@@ -246,6 +246,20 @@ describe('zstd, the program', () => {
     }
   });
 
+  zstdIt('checks each frame\'s checksum, as Go\'s decoder (containerd) does; fzstd does not', async () => {
+    const zs = Buffer.from(zstd(sample()));
+    zs[zs.length - 1]! ^= 0xff; // the checksum, the content intact
+    process.env.LAYERLENS_ZSTD = ZSTD_CLI;
+    try {
+      const e = await failure(decode('zstd', zs));
+      expect(e.message).toBe('zstd stream is corrupt (Decoding error (36) : Restored data doesn\'t match checksum)');
+      process.env.LAYERLENS_ZSTD = 'js';
+      expect(digestOf(await decode('zstd', zs))).toBe(digestOf(sample()));
+    } finally {
+      delete process.env.LAYERLENS_ZSTD;
+    }
+  });
+
   it('that is not there is a one-line error saying how to do without it', async () => {
     process.env.LAYERLENS_ZSTD = '/nonexistent/zstd';
     try {
