@@ -2,7 +2,7 @@
 // Benchmark of `layerlens analyze` (or another command) against the floors Node itself sets on
 // the same bytes.
 //
-//   node bench/layers.js [--runs N] [--command analyze|layers|tree|waste] [--json FILE] [TARGET ...]
+//   node bench/layers.js [--runs N] [--command analyze|layers|tree|waste|report] [--json FILE] [TARGET ...]
 //
 // TARGET is an image directory as build-big.sh writes it (one folder holding `oci/` and
 // `NAME.docker-archive.tar`), or an image itself (a docker-archive tar, an OCI layout directory),
@@ -54,7 +54,7 @@ function targetsFor(r) {
 
 function usage() {
   return [
-    'usage: node bench/layers.js [--runs N] [--command analyze|layers|tree|waste] [--json FILE] [TARGET ...]',
+    'usage: node bench/layers.js [--runs N] [--command analyze|layers|tree|waste|report] [--json FILE] [TARGET ...]',
     '',
     '  TARGET   an image directory made by build-big.sh (holding oci/ and NAME.docker-archive.tar),',
     '           or an image: a docker-archive tar or an OCI layout directory, optionally FILE:REF.',
@@ -62,7 +62,8 @@ function usage() {
     '  --runs N measurements per image and format; the best is reported (default 5)',
     '  --command C  what to time: analyze (default: every digest verified, the union built, the',
     '           waste computed), layers (every digest verified), tree (`tree --flat --format json`:',
-    '           the union built and listed) or waste (the union and the waste account)',
+    '           the union built and listed), waste (the union and the waste account) or report',
+    '           (the HTML page, to stdout: the union, its changes, the waste and the timeline)',
     '  --json F also write the results as JSON to F (default .bench-out/layers-<time>.json)',
   ].join('\n');
 }
@@ -234,6 +235,7 @@ const COMMANDS = {
   layers: (arg) => ['layers', arg, '--format', 'json'],
   tree: (arg) => ['tree', arg, '--flat', '--format', 'json'],
   waste: (arg) => ['waste', arg, '--format', 'json'],
+  report: (arg) => ['report', arg, '-o', '-'],
 };
 
 /** Run the CLI; wall seconds, peak RSS in KiB, and its parsed JSON output (for `layers`). */

@@ -3,7 +3,11 @@
 // a real browser: report-browser.test.ts.)
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EVENT_KIND, NODE_TYPES, type Timeline } from '../src/analysis/timeline.js';
+import { EVENT_KIND, NODE_TYPES, TimelineRecorder, type Timeline } from '../src/analysis/timeline.js';
+import { buildUnion } from '../src/fs/build.js';
+import { stringifyShown } from '../src/report/format.js';
+import { timelineJson } from '../src/report/html.js';
+import { openImage } from '../src/source/open-image.js';
 import { run } from './helpers/cli.js';
 import { dockerArchive, image, tar, tempDir } from './helpers/builders.js';
 
@@ -37,6 +41,29 @@ function at(t: Timeline, path: string, layer: number): string {
   if (ev[1] === EVENT_KIND.removedBelow) return 'absent';
   return `${ev[0] === layer ? kind : 'present'} ${NODE_TYPES[ev[2]]} ${ev[3]}`;
 }
+
+describe('the timeline as the page has it', () => {
+  // Recorded in typed arrays and written out a block of paths at a time (report/html.ts
+  // timelineJson): the same text as the arrays TimelineRecorder.finish() makes, written whole.
+  it('is the same JSON read in place as made into arrays, across blocks, with links and a name that is not UTF-8', async () => {
+    const first = tar().dir('many/');
+    for (let i = 0; i < 5000; i++) first.file(`many/f${i}`, `${i}`);
+    first.symlink('many/link', 'f1').hardlink('many/hard', 'many/f2').file(Buffer.from('many/caf\xe9', 'latin1'), 'x');
+    const second = tar().file('many/f3', 'changed', { mode: 0o600, uid: 2 ** 31 + 5, base256: ['uid'] }).file('many/.wh.f4').dir('many/d/').file('many/d/deep', 'x');
+    const target = tmp.file('timeline.tar', dockerArchive([{ image: image({ layers: [{ tar: first }, { tar: second }] }), repoTags: ['t:1'] }]).toTar());
+    const { image: im, file } = await openImage(target);
+    try {
+      const recorder = new TimelineRecorder();
+      await buildUnion(im.layers, { verify: true, file: im.file, onLayer: (_scan, changes, union) => recorder.record(union, changes) });
+      const whole = stringifyShown(recorder.finish());
+      expect(timelineJson(recorder.view())).toBe(whole);
+      expect(whole).toContain(String.raw`"caf\\xe9"`);
+      expect(JSON.parse(whole).names.length).toBeGreaterThan(4096); // two blocks
+    } finally {
+      await file.close();
+    }
+  });
+});
 
 describe('report', () => {
   it('writes one self-contained page: no URL to load, a policy that forbids loading any', async () => {

@@ -128,7 +128,7 @@ export async function buildReport(image: Image, flags: ReportFlags, io: Io, conf
     waste,
     verdict,
     diff,
-    timeline: recorder.finish(),
+    timeline: recorder.view(),
     generator: `layerlens ${version()}`,
     generated: new Date(io.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     warnings: [...image.warnings, ...(history.mismatch ? [history.mismatch] : []), ...built.changeSets.flatMap((s) => s.warnings.map((w) => `layer ${s.layer}: ${w}`))],

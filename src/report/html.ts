@@ -5,9 +5,10 @@
 // the diff against another image. Every string from the image is escaped here or reaches the
 // page as JSON that the script only ever puts in textContent.
 import type { HistoryRecord } from '../analysis/summary.js';
-import type { Timeline } from '../analysis/timeline.js';
+import type { Timeline, TimelineEvent, TimelineView } from '../analysis/timeline.js';
 import type { WasteResult } from '../analysis/waste.js';
 import type { Verdict } from '../ci/rules.js';
+import { randomUUID } from 'node:crypto';
 import { escapeName } from '../layer/names.js';
 import { ciJson } from './ci.js';
 import { stringifyShown, versioned } from './format.js';
@@ -57,7 +58,8 @@ export interface HtmlReport {
   verdict: Verdict | null;
   /** `diffJson()` of the diff against `--diff OTHER`, and what OTHER was. */
   diff: { other: string; doc: DiffDoc } | null;
-  timeline: Timeline;
+  /** As arrays, or read in place (TimelineRecorder.view(): written out without the arrays). */
+  timeline: Timeline | TimelineView;
   generator: string;
   /** When it was made (ISO 8601). */
   generated: string;
@@ -96,8 +98,40 @@ const B = humanSize;
 
 /** JSON for a <script> element: every string shown as layerlens shows names, and nothing that could end the element. */
 function scriptJson(value: unknown): string {
+  return forScript(stringifyShown(value));
+}
+
+/** JSON text made safe inside a <script> element. */
+function forScript(json: string): string {
   // (One pass, not one per character: the JSON of a large image is tens of megabytes.)
-  return stringifyShown(value).replace(/[<>\u2028\u2029]/g, (c) => SCRIPT_ESCAPES[c]!);
+  return json.replace(/[<>\u2028\u2029]/g, (c) => SCRIPT_ESCAPES[c]!);
+}
+
+function isView(t: Timeline | TimelineView): t is TimelineView {
+  return 'eachEvent' in t;
+}
+
+/** Paths whose events are made into arrays and written at once (then let go) by timelineJson(). */
+const TIMELINE_BLOCK = 4096;
+
+/**
+ * The JSON text of a timeline read in place: what stringifyShown writes for the same timeline
+ * as arrays (Timeline), a block of paths at a time, so that the arrays of only one block exist.
+ */
+export function timelineJson(t: TimelineView): string {
+  const parts: string[] = [`{"names":${stringifyShown(t.names)},"parents":${JSON.stringify(t.parents)},"events":[`];
+  for (let from = 0; from < t.names.length; from += TIMELINE_BLOCK) {
+    const block: TimelineEvent[][] = [];
+    for (let n = from; n < Math.min(t.names.length, from + TIMELINE_BLOCK); n++) {
+      const events: TimelineEvent[] = [];
+      t.eachEvent(n, (e) => events.push([...e] as TimelineEvent));
+      block.push(events);
+    }
+    const text = stringifyShown(block);
+    parts.push(from === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`);
+  }
+  parts.push(`],"descriptions":${stringifyShown(t.descriptions)},"layers":${t.layers}}`);
+  return parts.join('');
 }
 
 const SCRIPT_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '\u2028': '\\u2028', '\u2029': '\\u2029' };
@@ -274,15 +308,23 @@ function diffSection(d: { other: string; doc: DiffDoc }): string {
   );
 }
 
-/** The data the page's script reads. */
-export function reportData(r: HtmlReport): unknown {
-  return versioned({
-    image: { names: r.image.names, id: r.image.id },
-    layers: r.layers.map((l) => ({ index: l.index, createdBy: l.createdBy })),
-    timeline: r.timeline,
-    diff: r.diff ? { files: r.diff.doc.files } : null,
-    verdict: r.verdict ? ciJson(r.verdict) : null,
-  });
+/** The data the page's script reads, as JSON text for its <script> element. */
+function reportData(r: HtmlReport): string {
+  // A timeline read in place is written by timelineJson() where a placeholder stands: a string
+  // no image can hold, as it is made for this page.
+  const placeholder = isView(r.timeline) ? `layerlens-timeline-${randomUUID()}` : undefined;
+  const text = scriptJson(
+    versioned({
+      image: { names: r.image.names, id: r.image.id },
+      layers: r.layers.map((l) => ({ index: l.index, createdBy: l.createdBy })),
+      timeline: placeholder ?? r.timeline,
+      diff: r.diff ? { files: r.diff.doc.files } : null,
+      verdict: r.verdict ? ciJson(r.verdict) : null,
+    }),
+  );
+  if (placeholder === undefined) return text;
+  const at = text.indexOf(`"${placeholder}"`);
+  return text.slice(0, at) + forScript(timelineJson(r.timeline as TimelineView)) + text.slice(at + placeholder.length + 2);
 }
 
 export function renderHtml(r: HtmlReport): string {
@@ -317,7 +359,7 @@ export function renderHtml(r: HtmlReport): string {
     filesSection(),
     r.diff ? diffSection(r.diff) : '',
     `</main><footer>Made by ${esc(r.generator)} on ${esc(r.generated)}. This page works offline: it loads nothing from anywhere.</footer>`,
-    `<script type="application/json" id="layerlens-data">${scriptJson(reportData(r))}</script>`,
+    `<script type="application/json" id="layerlens-data">${reportData(r)}</script>`,
     `<script>${REPORT_JS}</script>`,
     '</body></html>',
     '',
