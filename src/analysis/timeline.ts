@@ -213,7 +213,7 @@ export class TimelineRecorder {
     return parts.reverse();
   }
 
-  /** The timeline, read path by path without a copy (what the report writes out). */
+  /** The timeline recorded so far, read path by path without a copy (what the report writes out); record no more layers while it is read. */
   view(): TimelineView {
     // Each node's events, in order: the events sorted by node (a counting sort, which keeps
     // their order within a node).
