@@ -35,16 +35,16 @@ export interface Timeline {
 }
 
 /**
- * A timeline read in place, path by path: what Timeline holds, without an array per event (the
- * report writes it out as JSON from this).
+ * A timeline read in place, path by path: what Timeline holds, each path's events made into
+ * arrays only when asked for (the report writes it out as JSON from this, a block at a time).
  */
 export interface TimelineView {
   names: readonly string[];
   parents: readonly number[];
   descriptions: readonly string[];
   layers: number;
-  /** The events of node `n`, oldest first, each as Timeline has it (the array is reused: copy to keep). */
-  eachEvent(n: number, visit: (e: TimelineEvent) => void): void;
+  /** The events of node `n`, oldest first, as Timeline has them. */
+  eventsOf(n: number): TimelineEvent[];
 }
 
 /** Numbers kept per event: layer, kind, type and description; size, mode, uid and gid apart (they may not fit 32 bits). */
@@ -213,7 +213,7 @@ export class TimelineRecorder {
     return parts.reverse();
   }
 
-  /** The timeline recorded so far, read path by path without a copy (what the report writes out); record no more layers while it is read. */
+  /** The timeline recorded so far, read path by path (what the report writes out); record no more layers while it is read. */
   view(): TimelineView {
     // Each node's events, in order: the events sorted by node (a counting sort, which keeps
     // their order within a node).
@@ -224,28 +224,22 @@ export class TimelineRecorder {
     const order = new Int32Array(this.eventCount);
     const fill = start.slice(0, nodes);
     for (let i = 0; i < this.eventCount; i++) order[fill[this.eventNode.get(i)]!++] = i;
-    const event: TimelineEvent = [0, 0, 0, 0, 0, 0, 0, 0, 0];
     return {
       names: this.names,
       parents: this.parents,
       descriptions: this.descriptions,
       layers: this.layers,
-      eachEvent: (n, visit) => {
+      eventsOf: (n) => {
+        const ints = this.eventInts;
+        const nums = this.eventNums;
+        const events: TimelineEvent[] = [];
         for (let j = start[n]!; j < start[n + 1]!; j++) {
           const i = order[j]!;
           const a = i * INTS;
           const b = i * NUMS;
-          event[0] = this.eventInts.get(a);
-          event[1] = this.eventInts.get(a + 1);
-          event[2] = this.eventInts.get(a + 2);
-          event[3] = this.eventNums.get(b);
-          event[4] = this.eventNums.get(b + 1);
-          event[5] = this.eventNums.get(b + 2);
-          event[6] = this.eventNums.get(b + 3);
-          event[7] = this.eventInts.get(a + 3);
-          event[8] = this.eventLinks.get(i) ?? 0;
-          visit(event);
+          events.push([ints.get(a), ints.get(a + 1), ints.get(a + 2), nums.get(b), nums.get(b + 1), nums.get(b + 2), nums.get(b + 3), ints.get(a + 3), this.eventLinks.get(i) ?? 0]);
         }
+        return events;
       },
     };
   }
@@ -253,8 +247,6 @@ export class TimelineRecorder {
   /** The timeline as arrays (an array of events per path). */
   finish(): Timeline {
     const view = this.view();
-    const events: TimelineEvent[][] = this.names.map(() => []);
-    for (let n = 0; n < events.length; n++) view.eachEvent(n, (e) => events[n]!.push([...e] as TimelineEvent));
-    return { names: this.names, parents: this.parents, events, descriptions: this.descriptions, layers: this.layers };
+    return { names: this.names, parents: this.parents, events: this.names.map((_, n) => view.eventsOf(n)), descriptions: this.descriptions, layers: this.layers };
   }
 }

@@ -108,7 +108,7 @@ function forScript(json: string): string {
 }
 
 function isView(t: Timeline | TimelineView): t is TimelineView {
-  return 'eachEvent' in t;
+  return 'eventsOf' in t;
 }
 
 /** Paths whose events are made into arrays and written at once (then let go) by timelineJson(). */
@@ -122,11 +122,7 @@ export function timelineJson(t: TimelineView): string {
   const parts: string[] = [`{"names":${stringifyShown(t.names)},"parents":${JSON.stringify(t.parents)},"events":[`];
   for (let from = 0; from < t.names.length; from += TIMELINE_BLOCK) {
     const block: TimelineEvent[][] = [];
-    for (let n = from; n < Math.min(t.names.length, from + TIMELINE_BLOCK); n++) {
-      const events: TimelineEvent[] = [];
-      t.eachEvent(n, (e) => events.push([...e] as TimelineEvent));
-      block.push(events);
-    }
+    for (let n = from; n < Math.min(t.names.length, from + TIMELINE_BLOCK); n++) block.push(t.eventsOf(n));
     const text = stringifyShown(block);
     parts.push(from === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`);
   }
