@@ -26,6 +26,7 @@ export interface Spooled {
  */
 export async function spool(input: Readable, file: string, maxBytes: number = DEFAULT_LIMITS.maxBytes, keepAtMost = Infinity): Promise<Spooled> {
   const fd = temporaryFile(file);
+  const where = { file };
   let position = 0;
   const notKept = new Set<number>();
   // The content ranges not to write, [start, end) in the tar, in order: found by reading the
@@ -36,7 +37,7 @@ export async function spool(input: Readable, file: string, maxBytes: number = DE
     keepAtMost === Infinity
       ? undefined
       : new TarReader({
-          where: { file },
+          where,
           onEntry: (e) => {
             if (e.size <= keepAtMost || e.storedSize === 0) return;
             notKept.add(e.dataOffset);
@@ -49,7 +50,7 @@ export async function spool(input: Readable, file: string, maxBytes: number = DE
   };
   const write = (chunk: Buffer) => {
     if (position + chunk.length > maxBytes) {
-      throw limitError('maxBytes', compression === 'none' ? 'the archive is too large' : `the archive is too large once ${compression}-decompressed`, maxBytes, { file });
+      throw limitError('maxBytes', compression === 'none' ? 'the archive is too large' : `the archive is too large once ${compression}-decompressed`, maxBytes, where);
     }
     if (headers) {
       try {
@@ -71,7 +72,6 @@ export async function spool(input: Readable, file: string, maxBytes: number = DE
     if (from < end) writeAt(chunk.subarray(from - position), from);
     position = end;
   };
-  const where = { file };
   let decoder: Decoder | undefined;
   let compression: Compression = 'none';
   let head: Buffer | undefined;
